@@ -1,0 +1,151 @@
+//! The context a command handler runs in.
+//!
+//! A handler gets the locked shards of its keys, the selected database, the time of
+//! the command, the reply writer and an events sink. It never sees a socket, the
+//! configuration store or another client. Keyless commands that need the whole
+//! keyspace (KEYS, DBSIZE, FLUSHALL, ...) call [`Ctx::lock_all`], which is a no-op
+//! when the caller (MULTI/EXEC, scripts) already holds every shard.
+
+use crate::errors;
+use crate::settings::Settings;
+use bytes::Bytes;
+use rand::rngs::SmallRng;
+use shoal_keyspace::{Access, DbShard, Entry, Events, Keyspace, Locked, Now, Str, Value};
+use shoal_resp::ReplyWriter;
+
+/// What the call layer should send to replicas and the AOF for this command.
+#[derive(Debug, Default)]
+pub enum Propagate {
+    /// The command as received, if it changed anything (`dirty > 0`).
+    #[default]
+    AsIs,
+    /// These commands instead (relative times made absolute, random choices resolved).
+    Rewritten(Vec<Vec<Bytes>>),
+    /// Nothing.
+    Nothing,
+}
+
+pub struct Ctx<'a> {
+    pub ks: &'a Keyspace,
+    pub locked: Locked<'a>,
+    /// The selected database.
+    pub db: usize,
+    pub now: Now,
+    pub out: &'a mut ReplyWriter,
+    pub ev: &'a mut Events,
+    pub settings: &'a Settings,
+    pub rng: &'a mut SmallRng,
+    /// Number of changes this command made (Redis's `server.dirty` increment).
+    pub dirty: u64,
+    pub propagate: Propagate,
+}
+
+/// A key holds a value of another type than the command expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongType;
+
+impl<'a> Ctx<'a> {
+    /// Makes sure every shard is locked. Only keyless commands call this, before
+    /// touching anything, so dropping the (empty) current set first is safe.
+    pub fn lock_all(&mut self) {
+        if self.locked.count() != self.ks.num_shards() {
+            self.locked = Locked::empty();
+            self.locked = self.ks.lock_all();
+        }
+    }
+
+    /// Runs `f` on shard `idx`, locking it for the call if the command does not
+    /// already hold it (keyless commands such as SCAN walk shards one at a time).
+    pub fn with_shard<R>(&mut self, idx: usize, f: impl FnOnce(&mut DbShard, &mut Events) -> R) -> R {
+        let db = self.db;
+        if let Some(shard) = self.locked.shard(idx) {
+            return f(&mut shard.dbs[db], self.ev);
+        }
+        let mut l = self.ks.lock_one(idx);
+        let shard = l
+            .shard(idx)
+            .expect("lock_one(idx) holds shard idx");
+        f(&mut shard.dbs[db], self.ev)
+    }
+
+    /// The shard of `key` in database `db`.
+    ///
+    /// Invariant: dispatch locked the shards of every key the command table lists for
+    /// this command, and handlers only touch those keys (or call `lock_all`).
+    pub fn db_of(&mut self, db: usize, key: &[u8]) -> &mut DbShard {
+        let idx = self.ks.shard_of(key);
+        let shard = self
+            .locked
+            .shard(idx)
+            .expect("dispatch locks the shard of every key the command declares");
+        &mut shard.dbs[db]
+    }
+
+    /// The shard of `key` in the selected database.
+    pub fn db(&mut self, key: &[u8]) -> &mut DbShard {
+        let db = self.db;
+        self.db_of(db, key)
+    }
+
+    /// Looks `key` up for reading (lazy expiry, hit/miss statistics).
+    pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, Access::Read)
+    }
+
+    /// Looks `key` up before modifying it (lazy expiry, no statistics).
+    pub fn write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup(key, Access::Write)
+    }
+
+    pub fn lookup(&mut self, key: &[u8], access: Access) -> Option<&mut Entry> {
+        let (db, now) = (self.db, self.now);
+        let idx = self.ks.shard_of(key);
+        let shard = self
+            .locked
+            .shard(idx)
+            .expect("dispatch locks the shard of every key the command declares");
+        shard.dbs[db].lookup(db, key, now, access, self.ev)
+    }
+
+    /// The string at `key` for reading: `Ok(None)` if absent, `Err` if another type.
+    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<&mut Str>, WrongType> {
+        match self.read(key) {
+            None => Ok(None),
+            Some(e) => e.value.as_str_mut().map(Some).ok_or(WrongType),
+        }
+    }
+
+    /// The string at `key` before a write: `Ok(None)` if absent, `Err` if another type.
+    pub fn write_str(&mut self, key: &[u8]) -> Result<Option<&mut Str>, WrongType> {
+        match self.write(key) {
+            None => Ok(None),
+            Some(e) => e.value.as_str_mut().map(Some).ok_or(WrongType),
+        }
+    }
+
+    /// Stores a value (dropping the TTL unless `keep_ttl`) and counts one change.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        let ms = self.now.ms;
+        self.db(key).set(key, value, keep_ttl, ms);
+        self.dirty += 1;
+    }
+
+    /// Deletes `key` if it exists (after lazy expiry). Returns whether it did.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        if self.write(key).is_none() {
+            return false;
+        }
+        self.db(key).remove(key);
+        self.dirty += 1;
+        true
+    }
+
+    /// Replies WRONGTYPE.
+    pub fn wrong_type(&mut self) {
+        self.out.error(errors::WRONGTYPE);
+    }
+
+    pub fn error(&mut self, msg: &str) {
+        self.out.error(msg);
+    }
+}

@@ -1,0 +1,102 @@
+//! Every error text a command can reply with, in one place.
+//!
+//! Texts are Redis 7.0.15's, byte for byte, including the error code. Texts that
+//! take a parameter have a function building them.
+
+pub const SYNTAX: &str = "ERR syntax error";
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub const NAN_OR_INF: &str = "ERR increment would produce NaN or Infinity";
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+pub const DB_OUT_OF_RANGE: &str = "ERR DB index is out of range";
+pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
+pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
+pub const OFFSET_RANGE: &str = "ERR offset is out of range";
+pub const NOAUTH: &str = "NOAUTH Authentication required.";
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
+
+pub const LCS_WRONG_TYPE: &str = "ERR The specified keys must contain string values";
+pub const LCS_LEN_AND_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
+pub const LCS_TOO_LONG: &str = "ERR String too long for LCS";
+pub const LCS_MEM_LIMIT: &str = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+pub const LCS_MEM_ALLOC: &str = "ERR Insufficient memory, failed allocating transient memory for LCS";
+/// DECRBY with `-9223372036854775808`.
+pub const DECR_OVERFLOW: &str = "ERR decrement would overflow";
+pub const BITFIELD_TYPE: &str = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+pub const BITFIELD_OVERFLOW_TYPE: &str = "ERR Invalid OVERFLOW type specified";
+pub const BITFIELD_RO_GET_ONLY: &str = "ERR BITFIELD_RO only supports the GET subcommand";
+pub const BITPOS_BIT: &str = "ERR The bit argument must be 1 or 0.";
+pub const BITOP_NOT_ONE_KEY: &str = "ERR BITOP NOT must be called with a single source key.";
+/// `getIntFromObjectOrReply` without a custom message, for a value outside `i32`.
+pub const INT_OUT_OF_RANGE: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
+/// SCAN's cursor is not an unsigned 64-bit decimal.
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+pub const EXPIRE_NX_CONFLICT: &str = "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const EXPIRE_GT_LT_CONFLICT: &str = "ERR GT and LT options at the same time are not compatible";
+pub const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
+pub const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
+/// OBJECT FREQ when the eviction policy is not an LFU one.
+pub const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+/// OBJECT IDLETIME under an LFU eviction policy.
+pub const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+/// SORT (numeric) met an element or BY value that is not a number.
+pub const SORT_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
+/// WAIT's timeout is not an integer.
+pub const WAIT_TIMEOUT_NOT_INT: &str = "ERR timeout is not an integer or out of range";
+/// WAIT sent to a replica.
+pub const WAIT_ON_REPLICA: &str = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.";
+/// Internal: STORE produced elements but this build has no list type to hold them.
+/// Unreachable until lists exist, because only lists, sets and sorted sets produce
+/// elements.
+pub const NO_LIST_TYPE: &str = "ERR SORT STORE needs the list type";
+
+/// `ERR invalid expire time in 'set' command`
+pub fn invalid_expire(cmd: &str) -> String {
+    format!("ERR invalid expire time in '{cmd}' command")
+}
+
+/// `ERR wrong number of arguments for 'get' command`
+pub fn wrong_arity(full_name: &str) -> String {
+    format!("ERR wrong number of arguments for '{full_name}' command")
+}
+
+/// `ERR unknown subcommand 'foo'. Try OBJECT HELP.`
+pub fn unknown_subcommand(sub: &[u8], cmd_upper: &str) -> String {
+    format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        truncated_lossy(sub, 128),
+        cmd_upper
+    )
+}
+
+/// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `
+pub fn unknown_command(argv: &[bytes::Bytes]) -> String {
+    let mut s = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        truncated_lossy(argv.first().map(|b| &b[..]).unwrap_or(b""), 128)
+    );
+    // Redis lists the arguments until the text reaches 128 characters.
+    for a in argv.iter().skip(1) {
+        if s.len() >= 128 {
+            break;
+        }
+        let room = 128 - s.len();
+        s.push('\'');
+        s.push_str(&truncated_lossy(a, room));
+        s.push_str("' ");
+    }
+    s
+}
+
+/// Renders bytes for an error message: at most `max` bytes, lossily as UTF-8, with
+/// line breaks replaced (an error reply is one line).
+pub fn truncated_lossy(b: &[u8], max: usize) -> String {
+    let b = &b[..b.len().min(max)];
+    String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
+}

@@ -1,0 +1,141 @@
+//! Tests of the generic commands through [`TestDb`] (table arity and key extraction
+//! as dispatch does them). Values are created straight in the keyspace, so the tests
+//! do not depend on the string commands.
+
+mod dbs;
+mod expire;
+mod keys;
+mod object;
+mod scan;
+mod sort;
+
+use crate::testing::TestDb;
+use shoal_keyspace::{Str, Value};
+use shoal_resp::Frame;
+
+/// Stores a string in database `dbi` without going through a command.
+pub(super) fn put(t: &mut TestDb, dbi: usize, key: &str, val: &str) {
+    let idx = t.ks.shard_of(key.as_bytes());
+    let mut l = t.ks.lock_one(idx);
+    let shard = l.shard(idx).unwrap();
+    let v = Value::Str(Str::from_bytes(val.as_bytes()));
+    shard.dbs[dbi].set(key.as_bytes(), v, false, t.now_ms);
+}
+
+/// `put` in db 0 plus an absolute expiry time.
+pub(super) fn put_at(t: &mut TestDb, key: &str, val: &str, at_ms: i64) {
+    put(t, 0, key, val);
+    let idx = t.ks.shard_of(key.as_bytes());
+    let mut l = t.ks.lock_one(idx);
+    l.shard(idx).unwrap().dbs[0].set_expire(key.as_bytes(), at_ms);
+}
+
+/// The string stored at `key` in `dbi` (ignoring expiry), if any.
+pub(super) fn get(t: &TestDb, dbi: usize, key: &str) -> Option<String> {
+    let idx = t.ks.shard_of(key.as_bytes());
+    let mut l = t.ks.lock_one(idx);
+    let shard = l.shard(idx).unwrap();
+    let e = shard.dbs[dbi].peek(key.as_bytes(), i64::MIN)?;
+    let s = e.value.as_str()?;
+    Some(String::from_utf8(s.to_vec()).unwrap())
+}
+
+/// The absolute expiry (ms) of `key` in `dbi`.
+pub(super) fn expire_of(t: &TestDb, dbi: usize, key: &str) -> Option<i64> {
+    let idx = t.ks.shard_of(key.as_bytes());
+    let mut l = t.ks.lock_one(idx);
+    l.shard(idx).unwrap().dbs[dbi].expire_time(key.as_bytes())
+}
+
+/// Keys physically present in `dbi` (expired or not).
+pub(super) fn raw_len(t: &TestDb, dbi: usize) -> usize {
+    let mut l = t.ks.lock_all();
+    let mut n = 0;
+    l.for_each_shard(|_, s| n += s.dbs[dbi].len());
+    n
+}
+
+pub(super) fn arr(items: &[Frame]) -> Frame {
+    Frame::Array(items.to_vec())
+}
+
+pub(super) fn simple(s: &str) -> Frame {
+    Frame::Simple(bytes::Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// The elements of an array reply as strings, sorted.
+pub(super) fn sorted_strings(f: &Frame) -> Vec<String> {
+    let Frame::Array(v) = f else {
+        panic!("not an array: {f:?}")
+    };
+    let mut out: Vec<String> = v
+        .iter()
+        .map(|x| match x {
+            Frame::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
+            other => panic!("not a bulk: {other:?}"),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Runs one command like [`TestDb::cmd`] and also returns what it asked to
+/// propagate (which `TestDb` does not expose).
+pub(super) fn call_prop(t: &mut TestDb, args: &[&str]) -> (Frame, crate::Propagate) {
+    use crate::ctx::Ctx;
+    use bytes::Bytes;
+    use rand::SeedableRng;
+    use shoal_keyspace::{Locked, Now};
+    use shoal_resp::{parse_frame, ReplyWriter};
+
+    let argv: Vec<Bytes> = args
+        .iter()
+        .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+        .collect();
+    let spec = crate::table::lookup(&argv[0]).expect("known command");
+    assert!(spec.arity_ok(argv.len()), "arity");
+    let h = crate::handler(&args[0].to_ascii_lowercase()).expect("handler");
+    let mut keys = Vec::new();
+    crate::keys::key_positions(spec, &argv, &mut keys);
+    let locked = if keys.is_empty() {
+        Locked::empty()
+    } else {
+        t.ks.lock_keys(keys.iter().map(|&i| &argv[i]))
+    };
+    let mut out = ReplyWriter::new(t.proto);
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+    let mut ctx = Ctx {
+        ks: &t.ks,
+        locked,
+        db: t.db,
+        now: Now::new(t.now_ms),
+        out: &mut out,
+        ev: &mut t.ev,
+        settings: &t.settings,
+        rng: &mut rng,
+        dirty: 0,
+        propagate: crate::Propagate::AsIs,
+    };
+    h(&mut ctx, &argv);
+    t.dirty += ctx.dirty;
+    let prop = std::mem::take(&mut ctx.propagate);
+    drop(ctx);
+    t.ev.clear();
+    let (f, _) = parse_frame(&out.buf).unwrap().unwrap();
+    (f, prop)
+}
+
+/// The commands of a `Propagate::Rewritten`, as strings.
+pub(super) fn rewritten(p: &crate::Propagate) -> Vec<Vec<String>> {
+    match p {
+        crate::Propagate::Rewritten(v) => v
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect()
+            })
+            .collect(),
+        other => panic!("not rewritten: {other:?}"),
+    }
+}

@@ -1,0 +1,36 @@
+//! The slice of the configuration that command handlers read.
+//!
+//! The server owns the full configuration; it builds a `Settings` snapshot whenever a
+//! relevant directive changes, and each connection picks up the new snapshot before
+//! its next command. Handlers never see the configuration store itself.
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `proto-max-bulk-len`: the largest string a command may create.
+    pub proto_max_bulk_len: i64,
+    /// `maxmemory-policy` is one of the LFU policies (OBJECT FREQ needs this).
+    pub lfu_policy: bool,
+    /// `maxmemory-policy` is an LRU policy or `noeviction`... (OBJECT IDLETIME is refused under LFU).
+    pub lfu_log_factor: i64,
+    pub lfu_decay_time: i64,
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
+    pub lazyfree_lazy_server_del: bool,
+    /// This node is a replica: keys expire only when the master says so.
+    pub replica: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            lfu_policy: false,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
+            lazyfree_lazy_server_del: false,
+            replica: false,
+        }
+    }
+}

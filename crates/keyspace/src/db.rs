@@ -1,0 +1,489 @@
+//! One database's keys within one shard, and the write choke point.
+//!
+//! Every read and write of a key goes through [`DbShard`]: lookups expire keys
+//! lazily (or only hide them when expiry is driven by a master), update the access
+//! clock, and report what happened through [`Events`], which the call layer turns
+//! into statistics, propagated DELs, notifications and WATCH invalidation.
+//!
+//! Invariants:
+//! - a key has an entry in `expires` if and only if its `Entry` has the TTL bit set;
+//! - the `expires` value is an absolute Unix time in milliseconds.
+
+use crate::value::Value;
+use shoal_ds::dict::Dict;
+use shoal_ds::smallbytes::SmallBytes;
+
+const TTL_BIT: u32 = 1 << 31;
+const CLOCK_MASK: u32 = (1 << 24) - 1;
+
+/// The 24-bit access clock Redis keeps per key: seconds, wrapping.
+pub fn lru_clock(now_ms: i64) -> u32 {
+    ((now_ms / 1000) as u32) & CLOCK_MASK
+}
+
+/// A stored value plus per-key metadata packed in 32 bits: the TTL flag and the
+/// 24-bit access clock (LRU seconds, or the LFU counter and minutes).
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub value: Value,
+    meta: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value, now_ms: i64) -> Entry {
+        Entry {
+            value,
+            meta: lru_clock(now_ms),
+        }
+    }
+
+    pub fn has_ttl(&self) -> bool {
+        self.meta & TTL_BIT != 0
+    }
+
+    fn set_ttl_flag(&mut self, on: bool) {
+        if on {
+            self.meta |= TTL_BIT;
+        } else {
+            self.meta &= !TTL_BIT;
+        }
+    }
+
+    /// The 24-bit access clock (seconds) of the last access.
+    pub fn access_clock(&self) -> u32 {
+        self.meta & CLOCK_MASK
+    }
+
+    pub fn touch(&mut self, now_ms: i64) {
+        self.meta = (self.meta & !CLOCK_MASK) | lru_clock(now_ms);
+    }
+
+    /// Seconds since the last access, as OBJECT IDLETIME reports it.
+    pub fn idle_seconds(&self, now_ms: i64) -> u64 {
+        let now = lru_clock(now_ms);
+        let then = self.access_clock();
+        if now >= then {
+            (now - then) as u64
+        } else {
+            (CLOCK_MASK - then + now) as u64
+        }
+    }
+}
+
+/// Who decides that a key is gone when its time has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpireMode {
+    /// This node deletes expired keys (a master or a standalone server).
+    Delete,
+    /// A master drives expiry: hide logically expired keys from reads, keep them until
+    /// the master's DEL arrives.
+    HideOnly,
+}
+
+/// The clock and expiry mode a command runs under. Redis reads the time once per
+/// command so that a command sees one consistent "now".
+#[derive(Clone, Copy, Debug)]
+pub struct Now {
+    pub ms: i64,
+    pub expire: ExpireMode,
+}
+
+impl Now {
+    pub fn new(ms: i64) -> Now {
+        Now {
+            ms,
+            expire: ExpireMode::Delete,
+        }
+    }
+}
+
+/// What the keyspace reports back to the call layer.
+#[derive(Default, Debug)]
+pub struct Events {
+    /// Keys deleted because their TTL passed: `(db, key)`. The call layer counts
+    /// them, propagates a DEL for each and fires "expired" notifications.
+    pub expired: Vec<(usize, SmallBytes)>,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl Events {
+    pub fn clear(&mut self) {
+        self.expired.clear();
+        self.hits = 0;
+        self.misses = 0;
+    }
+}
+
+/// How a lookup should treat the access clock and the hit/miss counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A read on behalf of a command: counts a hit or miss and updates the clock.
+    Read,
+    /// A lookup before a write: updates the clock, no hit/miss statistics.
+    Write,
+    /// A look that must not disturb anything: no clock update, no statistics.
+    NoTouch,
+    /// A read that counts a hit or miss but leaves the access clock alone (Redis's
+    /// `LOOKUP_NOTOUCH`: TYPE, EXISTS, TTL, OBJECT).
+    ReadNoTouch,
+}
+
+impl Access {
+    /// Whether this lookup counts a keyspace hit or miss.
+    fn counts_stats(self) -> bool {
+        matches!(self, Access::Read | Access::ReadNoTouch)
+    }
+
+    /// Whether this lookup updates the key's access clock.
+    fn touches(self) -> bool {
+        matches!(self, Access::Read | Access::Write)
+    }
+}
+
+#[derive(Default)]
+pub struct DbShard {
+    keys: Dict<SmallBytes, Entry>,
+    expires: Dict<SmallBytes, i64>,
+    /// Where the active expiry cycle resumes its walk of `expires`.
+    expire_cursor: u64,
+}
+
+impl DbShard {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// The absolute expiry time (ms) of `key`, if it has one (no expiry check).
+    pub fn expire_time(&self, key: &[u8]) -> Option<i64> {
+        self.expires.get(key).copied()
+    }
+
+    fn is_expired(&self, key: &[u8], entry: &Entry, now: i64) -> bool {
+        entry.has_ttl() && self.expires.get(key).is_some_and(|&t| t <= now)
+    }
+
+    /// Removes `key` if its TTL passed (in `Delete` mode). Returns whether the key is
+    /// logically absent because of expiry.
+    fn expire_if_needed(&mut self, db: usize, key: &[u8], now: Now, ev: &mut Events) -> bool {
+        let expired = match self.keys.get(key) {
+            Some(e) => self.is_expired(key, e, now.ms),
+            None => return false,
+        };
+        if expired && now.expire == ExpireMode::Delete {
+            if let Some((k, _)) = self.keys.remove(key) {
+                self.expires.remove(key);
+                ev.expired.push((db, k));
+            }
+        }
+        expired
+    }
+
+    /// Looks a key up through the choke point: lazy expiry, access clock, stats.
+    pub fn lookup(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now: Now,
+        access: Access,
+        ev: &mut Events,
+    ) -> Option<&mut Entry> {
+        if self.expire_if_needed(db, key, now, ev) {
+            if access.counts_stats() {
+                ev.misses += 1;
+            }
+            return None;
+        }
+        match self.keys.get_mut(key) {
+            Some(e) => {
+                if access.touches() {
+                    e.touch(now.ms);
+                }
+                if access.counts_stats() {
+                    ev.hits += 1;
+                }
+                Some(e)
+            }
+            None => {
+                if access.counts_stats() {
+                    ev.misses += 1;
+                }
+                None
+            }
+        }
+    }
+
+    /// A side-effect-free look: hides expired keys without deleting them.
+    pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        let e = self.keys.get(key)?;
+        if self.is_expired(key, e, now_ms) {
+            None
+        } else {
+            Some(e)
+        }
+    }
+
+    /// Stores `value` under `key`. An existing TTL is dropped unless `keep_ttl`.
+    /// The caller has already run a lookup (so an expired old value is gone).
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: i64) {
+        if let Some(e) = self.keys.get_mut(key) {
+            e.value = value;
+            e.touch(now_ms);
+            if e.has_ttl() && !keep_ttl {
+                e.set_ttl_flag(false);
+                self.expires.remove(key);
+            }
+            return;
+        }
+        self.keys
+            .insert(SmallBytes::from(key), Entry::new(value, now_ms));
+    }
+
+    /// Inserts an entry that is known to be absent, with its TTL (used by MOVE,
+    /// COPY, RENAME and loaders).
+    pub fn insert_entry(&mut self, key: &[u8], mut entry: Entry, expire_at: Option<i64>) {
+        entry.set_ttl_flag(expire_at.is_some());
+        if let Some(old) = self.keys.insert(SmallBytes::from(key), entry) {
+            if old.has_ttl() && expire_at.is_none() {
+                self.expires.remove(key);
+            }
+        }
+        if let Some(t) = expire_at {
+            self.expires.insert(SmallBytes::from(key), t);
+        }
+    }
+
+    /// Deletes `key`, returning its entry and expiry time. Does not check expiry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Entry, Option<i64>)> {
+        let (_, e) = self.keys.remove(key)?;
+        let t = if e.has_ttl() {
+            self.expires.remove(key).map(|(_, t)| t)
+        } else {
+            None
+        };
+        Some((e, t))
+    }
+
+    /// Sets an absolute expiry time on an existing key. Returns false if absent.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
+        match self.keys.get_mut(key) {
+            Some(e) => {
+                e.set_ttl_flag(true);
+                self.expires.insert(SmallBytes::from(key), when_ms);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes the TTL of `key`. Returns whether it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        match self.keys.get_mut(key) {
+            Some(e) if e.has_ttl() => {
+                e.set_ttl_flag(false);
+                self.expires.remove(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes every key; returns how many there were.
+    pub fn clear(&mut self) -> usize {
+        let n = self.keys.len();
+        self.keys = Dict::new();
+        self.expires = Dict::new();
+        self.expire_cursor = 0;
+        n
+    }
+
+    /// Moves the contents out (for FLUSH ASYNC: the caller frees them elsewhere).
+    pub fn take(&mut self) -> DbShard {
+        std::mem::take(self)
+    }
+
+    /// One SCAN step over this shard's keys: calls `f` for every live key in the next
+    /// home bucket(s) and returns the next cursor (0 when done).
+    pub fn scan(&self, cursor: u64, now_ms: i64, mut f: impl FnMut(&[u8], &Entry)) -> u64 {
+        self.keys.scan(cursor, |k, e| {
+            if !self.is_expired(k, e, now_ms) {
+                f(k, e)
+            }
+        })
+    }
+
+    /// Calls `f` for every live key (KEYS, DEBUG DIGEST, snapshots).
+    pub fn for_each(&self, now_ms: i64, mut f: impl FnMut(&[u8], &Entry, Option<i64>)) {
+        for (k, e) in self.keys.iter() {
+            let ttl = if e.has_ttl() {
+                self.expires.get(k.as_ref()).copied()
+            } else {
+                None
+            };
+            if ttl.is_some_and(|t| t <= now_ms) {
+                continue;
+            }
+            f(k, e, ttl)
+        }
+    }
+
+    /// A random live key, if any (tries a bounded number of times to skip expired ones).
+    pub fn random_key(&self, rng: &mut impl rand::Rng, now_ms: i64) -> Option<SmallBytes> {
+        let mut last = None;
+        for _ in 0..100 {
+            let (k, e) = self.keys.random_entry(rng)?;
+            if !self.is_expired(k, e, now_ms) {
+                return Some(k.clone());
+            }
+            last = Some(k.clone());
+        }
+        // Every key sampled had expired: Redis returns one of them anyway on replicas
+        // and deletes on masters; returning the last keeps the loop bounded.
+        last
+    }
+
+    /// One step of active expiry over this db shard: walks up to `max_buckets`
+    /// buckets of the expires table from the saved cursor and deletes what passed.
+    /// Returns `(sampled, expired)` so the caller can adapt its effort.
+    pub fn active_expire_step(
+        &mut self,
+        db: usize,
+        now_ms: i64,
+        max_buckets: usize,
+        ev: &mut Events,
+    ) -> (usize, usize) {
+        if self.expires.is_empty() {
+            return (0, 0);
+        }
+        let mut due: Vec<SmallBytes> = Vec::new();
+        let mut sampled = 0;
+        let mut cursor = self.expire_cursor;
+        for _ in 0..max_buckets {
+            cursor = self.expires.scan(cursor, |k, &t| {
+                sampled += 1;
+                if t <= now_ms {
+                    due.push(k.clone());
+                }
+            });
+            if cursor == 0 {
+                break;
+            }
+        }
+        self.expire_cursor = cursor;
+        let n = due.len();
+        for k in due {
+            self.keys.remove(&k[..]);
+            self.expires.remove(&k[..]);
+            ev.expired.push((db, k));
+        }
+        (sampled, n)
+    }
+
+    /// Approximate heap bytes used by this db shard's tables and values.
+    pub fn heap_bytes(&self) -> usize {
+        self.keys.heap_bytes() + self.expires.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{Str, Value};
+
+    fn sv(s: &str) -> Value {
+        Value::Str(Str::from_bytes(s.as_bytes()))
+    }
+
+    #[test]
+    fn lazy_expiry_deletes_and_reports() {
+        let mut db = DbShard::default();
+        let mut ev = Events::default();
+        db.set(b"k", sv("v"), false, 0);
+        db.set_expire(b"k", 100);
+        assert!(db
+            .lookup(0, b"k", Now::new(99), Access::Read, &mut ev)
+            .is_some());
+        assert!(db
+            .lookup(0, b"k", Now::new(100), Access::Read, &mut ev)
+            .is_none());
+        assert_eq!(ev.expired.len(), 1);
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn read_no_touch_counts_but_keeps_the_clock() {
+        let mut db = DbShard::default();
+        let mut ev = Events::default();
+        db.set(b"k", sv("v"), false, 0);
+        let now = Now::new(5_000);
+        let e = db
+            .lookup(0, b"k", now, Access::ReadNoTouch, &mut ev)
+            .unwrap();
+        assert_eq!(e.idle_seconds(5_000), 5);
+        assert!(db
+            .lookup(0, b"x", now, Access::ReadNoTouch, &mut ev)
+            .is_none());
+        assert_eq!((ev.hits, ev.misses), (1, 1));
+        db.lookup(0, b"k", now, Access::NoTouch, &mut ev);
+        assert_eq!((ev.hits, ev.misses), (1, 1));
+        let e = db.lookup(0, b"k", now, Access::Read, &mut ev).unwrap();
+        assert_eq!(e.idle_seconds(5_000), 0);
+    }
+
+    #[test]
+    fn hide_only_mode_keeps_the_key() {
+        let mut db = DbShard::default();
+        let mut ev = Events::default();
+        db.set(b"k", sv("v"), false, 0);
+        db.set_expire(b"k", 100);
+        let now = Now {
+            ms: 200,
+            expire: ExpireMode::HideOnly,
+        };
+        assert!(db.lookup(0, b"k", now, Access::Read, &mut ev).is_none());
+        assert_eq!(db.len(), 1);
+        assert!(ev.expired.is_empty());
+    }
+
+    #[test]
+    fn overwrite_drops_ttl_unless_kept() {
+        let mut db = DbShard::default();
+        db.set(b"k", sv("v"), false, 0);
+        db.set_expire(b"k", 100);
+        db.set(b"k", sv("w"), true, 0);
+        assert_eq!(db.expire_time(b"k"), Some(100));
+        db.set(b"k", sv("x"), false, 0);
+        assert_eq!(db.expire_time(b"k"), None);
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn active_expire_walks_everything() {
+        let mut db = DbShard::default();
+        let mut ev = Events::default();
+        for i in 0..1000 {
+            let k = format!("k{i}");
+            db.set(k.as_bytes(), sv("v"), false, 0);
+            db.set_expire(k.as_bytes(), if i % 2 == 0 { 10 } else { 10_000 });
+        }
+        let mut total = 0;
+        for _ in 0..10_000 {
+            let (_, n) = db.active_expire_step(0, 50, 16, &mut ev);
+            total += n;
+            if db.len() == 500 {
+                break;
+            }
+        }
+        assert_eq!(total, 500);
+        assert_eq!(db.expires_len(), 500);
+    }
+}

@@ -1,0 +1,223 @@
+//! Values stored in the keyspace and their encodings.
+//!
+//! A value knows nothing of keys, databases or expiry. Each variant maps to one of
+//! Redis's `OBJECT ENCODING` names; the mapping lives in [`Value::encoding`] so that
+//! the reported name and the real representation can never drift apart.
+//!
+//! Strings follow Redis's rules for which encoding a fresh value gets: a string that
+//! is a canonical 64-bit integer is stored as the integer, a short one inline
+//! ("embstr", up to [`EMBSTR_MAX`] bytes) and a longer or mutated one in a growable
+//! buffer ("raw"). Commands that edit a string in place (APPEND, SETRANGE, SETBIT)
+//! turn it into `Raw`, as Redis does.
+
+use shoal_ds::smallbytes::SmallBytes;
+
+/// Longest string Redis stores with the "embstr" encoding.
+pub const EMBSTR_MAX: usize = 44;
+
+/// A string value.
+#[derive(Clone, Debug)]
+pub enum Str {
+    /// A canonical decimal integer (what `parse_i64` accepts), stored as its value.
+    Int(i64),
+    /// A short immutable string (reported as "embstr").
+    Emb(SmallBytes),
+    /// A longer or mutated string (reported as "raw").
+    Raw(Vec<u8>),
+}
+
+impl Str {
+    /// The encoding a freshly written string gets (SET, GETSET, MSET, ...).
+    pub fn from_bytes(b: &[u8]) -> Str {
+        if b.len() <= 20 {
+            if let Some(v) = shoal_ds::num::parse_i64(b) {
+                return Str::Int(v);
+            }
+        }
+        if b.len() <= EMBSTR_MAX {
+            Str::Emb(SmallBytes::from(b))
+        } else {
+            Str::Raw(b.to_vec())
+        }
+    }
+
+    /// Length in bytes of the string form.
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(v) => int_len(*v),
+            Str::Emb(b) => b.len(),
+            Str::Raw(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` with the string's bytes, rendering integers on the stack.
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            Str::Int(v) => {
+                let mut buf = itoa_buf();
+                let s = buf.format(*v);
+                f(s.as_bytes())
+            }
+            Str::Emb(b) => f(b),
+            Str::Raw(b) => f(b),
+        }
+    }
+
+    /// Copies the string's bytes out.
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.with_bytes(|b| b.to_vec())
+    }
+
+    /// The value as an integer, if it holds a canonical one (as INCR requires).
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Str::Int(v) => Some(*v),
+            Str::Emb(b) => shoal_ds::num::parse_i64(b),
+            Str::Raw(b) => shoal_ds::num::parse_i64(b),
+        }
+    }
+
+    /// A mutable byte buffer for in-place edits; converts the value to `Raw`.
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, Str::Raw(_)) {
+            *self = Str::Raw(self.to_vec());
+        }
+        match self {
+            Str::Raw(v) => v,
+            // Invariant: the branch above converted every other variant to Raw.
+            _ => unreachable!("make_raw converted the value to Raw"),
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Str::Int(_) => "int",
+            Str::Emb(_) => "embstr",
+            Str::Raw(_) => "raw",
+        }
+    }
+
+    /// Heap bytes owned by the value beyond its inline size.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Str::Int(_) => 0,
+            Str::Emb(b) => b.heap_size(),
+            Str::Raw(v) => v.capacity(),
+        }
+    }
+}
+
+fn itoa_buf() -> itoa::Buffer {
+    itoa::Buffer::new()
+}
+
+fn int_len(v: i64) -> usize {
+    itoa_buf().format(v).len()
+}
+
+/// Any value the keyspace can hold. Later issues add the collection types; every
+/// match on `Value` must stay exhaustive so that adding one is caught by the compiler.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Str(Str),
+}
+
+/// Redis's type names, as TYPE and SCAN TYPE use them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    List,
+    Set,
+    ZSet,
+    Hash,
+    Stream,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+            Kind::List => "list",
+            Kind::Set => "set",
+            Kind::ZSet => "zset",
+            Kind::Hash => "hash",
+            Kind::Stream => "stream",
+        }
+    }
+
+    /// Parses a type name as SCAN's TYPE option accepts it (case-insensitive).
+    pub fn parse(name: &[u8]) -> Option<Kind> {
+        let all = [
+            Kind::String,
+            Kind::List,
+            Kind::Set,
+            Kind::ZSet,
+            Kind::Hash,
+            Kind::Stream,
+        ];
+        all.into_iter()
+            .find(|k| k.name().as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+impl Value {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Str(_) => Kind::String,
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&Str> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    pub fn as_str_mut(&mut self) -> Option<&mut Str> {
+        match self {
+            Value::Str(s) => Some(s),
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Str(s) => s.heap_bytes(),
+        }
+    }
+
+    /// Whether freeing this value is expensive enough to hand it to the lazy-free thread.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_follow_redis_rules() {
+        assert_eq!(Str::from_bytes(b"123").encoding(), "int");
+        assert_eq!(Str::from_bytes(b"-9223372036854775808").encoding(), "int");
+        assert_eq!(Str::from_bytes(b"0123").encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'a'; 44]).encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'a'; 45]).encoding(), "raw");
+        let mut s = Str::from_bytes(b"12");
+        s.make_raw().push(b'3');
+        assert_eq!(s.encoding(), "raw");
+        assert_eq!(s.as_int(), Some(123));
+        assert_eq!(s.len(), 3);
+    }
+}

@@ -1,0 +1,176 @@
+//! Connected clients: the shared, observable part of each connection and the list
+//! CLIENT LIST / KILL / INFO read.
+//!
+//! A connection task owns its [`Client`] (parser state, selected db, protocol, ...);
+//! the part other tasks must see or act on (name, address, counters for CLIENT LIST,
+//! the kill switch, the push channel used by MONITOR) lives in an `Arc<ClientInfo>`
+//! registered in [`ClientList`] for the connection's lifetime.
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use tokio::sync::{mpsc, Notify};
+
+/// Client flags shown in CLIENT LIST's `flags=` field that other parties may set.
+pub mod cflag {
+    pub const MONITOR: u32 = 1 << 0;
+    pub const CLOSE_AFTER_REPLY: u32 = 1 << 1;
+    pub const NO_EVICT: u32 = 1 << 2;
+    pub const UNIX_SOCKET: u32 = 1 << 3;
+    pub const READONLY: u32 = 1 << 4;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    Normal,
+    Master,
+    Replica,
+    PubSub,
+}
+
+pub struct ClientInfo {
+    pub id: u64,
+    /// "ip:port" of the peer, or "/path:0" for unix sockets as Redis shows it.
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i64,
+    pub created_ms: i64,
+    pub name: Mutex<Option<Bytes>>,
+    pub lib_name: Mutex<Option<Bytes>>,
+    pub lib_ver: Mutex<Option<Bytes>>,
+    pub db: AtomicUsize,
+    pub last_interaction_ms: AtomicI64,
+    /// Registry id + 1 of the command being or last executed (0: none yet).
+    pub last_cmd: AtomicUsize,
+    pub flags: AtomicU64,
+    pub resp: AtomicUsize,
+    pub qbuf: AtomicUsize,
+    pub qbuf_free: AtomicUsize,
+    pub obuf: AtomicUsize,
+    pub multi: AtomicI64,
+    pub tot_net_in: AtomicU64,
+    pub tot_net_out: AtomicU64,
+    pub tot_cmds: AtomicU64,
+    pub user: Mutex<String>,
+    /// Set by CLIENT KILL, timeouts, output-buffer limits: the task closes the connection.
+    pub killed: AtomicBool,
+    pub kill_notify: Notify,
+    /// Messages for the client that do not answer its own requests (MONITOR feed,
+    /// later pub/sub and invalidations). Bounded by the sender's checks.
+    pub push: Mutex<Option<mpsc::UnboundedSender<Bytes>>>,
+}
+
+impl ClientInfo {
+    pub fn new(id: u64, addr: String, laddr: String, fd: i64, now_ms: i64) -> ClientInfo {
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            created_ms: now_ms,
+            name: Mutex::new(None),
+            lib_name: Mutex::new(None),
+            lib_ver: Mutex::new(None),
+            db: AtomicUsize::new(0),
+            last_interaction_ms: AtomicI64::new(now_ms),
+            last_cmd: AtomicUsize::new(0),
+            flags: AtomicU64::new(0),
+            resp: AtomicUsize::new(2),
+            qbuf: AtomicUsize::new(0),
+            qbuf_free: AtomicUsize::new(0),
+            obuf: AtomicUsize::new(0),
+            multi: AtomicI64::new(-1),
+            tot_net_in: AtomicU64::new(0),
+            tot_net_out: AtomicU64::new(0),
+            tot_cmds: AtomicU64::new(0),
+            user: Mutex::new("default".to_string()),
+            killed: AtomicBool::new(false),
+            kill_notify: Notify::new(),
+            push: Mutex::new(None),
+        }
+    }
+
+    pub fn kill(&self) {
+        self.killed.store(true, Relaxed);
+        self.kill_notify.notify_one();
+    }
+
+    pub fn has_flag(&self, f: u32) -> bool {
+        self.flags.load(Relaxed) & f as u64 != 0
+    }
+
+    pub fn set_flag(&self, f: u32, on: bool) {
+        if on {
+            self.flags.fetch_or(f as u64, Relaxed);
+        } else {
+            self.flags.fetch_and(!(f as u64), Relaxed);
+        }
+    }
+
+    /// Queues an out-of-band message to the connection. Returns false if it is gone.
+    pub fn send_push(&self, msg: Bytes) -> bool {
+        match &*self.push.lock() {
+            Some(tx) => tx.send(msg).is_ok(),
+            None => false,
+        }
+    }
+}
+
+/// Every connected client, by id (ordered, so CLIENT LIST is in connection order).
+#[derive(Default)]
+pub struct ClientList {
+    map: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+    next_id: AtomicU64,
+    /// Clients receiving the MONITOR feed; checked on every command, so kept apart.
+    pub monitors: Mutex<Vec<Arc<ClientInfo>>>,
+    pub monitor_count: AtomicUsize,
+}
+
+impl ClientList {
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Relaxed) + 1
+    }
+
+    pub fn add(&self, c: Arc<ClientInfo>) {
+        self.map.lock().insert(c.id, c);
+    }
+
+    pub fn remove(&self, id: u64) {
+        self.map.lock().remove(&id);
+        let mut m = self.monitors.lock();
+        m.retain(|c| c.id != id);
+        self.monitor_count.store(m.len(), Relaxed);
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn snapshot(&self) -> Vec<Arc<ClientInfo>> {
+        self.map.lock().values().cloned().collect()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.map.lock().get(&id).cloned()
+    }
+
+    pub fn remove_monitor(&self, id: u64) {
+        let mut m = self.monitors.lock();
+        m.retain(|c| c.id != id);
+        self.monitor_count.store(m.len(), Relaxed);
+    }
+
+    pub fn add_monitor(&self, c: Arc<ClientInfo>) {
+        let mut m = self.monitors.lock();
+        if !m.iter().any(|x| x.id == c.id) {
+            m.push(c);
+        }
+        self.monitor_count.store(m.len(), Relaxed);
+    }
+}

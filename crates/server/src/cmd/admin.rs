@@ -1,0 +1,160 @@
+//! Administration commands: CONFIG, COMMAND, SHUTDOWN, MONITOR.
+
+use super::{help_reply, lossy, SCtx, ServerHandler};
+use crate::session::After;
+use bytes::Bytes;
+use shoal_commands::{args, errors};
+use std::sync::atomic::Ordering::Relaxed;
+
+pub const HANDLERS: &[(&str, ServerHandler)] = &[
+    ("config", config),
+    ("command", command),
+    ("shutdown", shutdown),
+    ("monitor", monitor),
+];
+
+fn config(c: &mut SCtx, argv: &[Bytes]) {
+    let sub = lossy(&argv[1]).to_ascii_lowercase();
+    match sub.as_str() {
+        "get" => config_get(c, argv),
+        "set" => config_set(c, argv),
+        "resetstat" => {
+            crate::stats::reset();
+            c.out.ok();
+        }
+        "rewrite" => {
+            let cfg = c.srv.config.read();
+            match cfg.rewrite() {
+                Ok(()) => {
+                    crate::notice!("CONFIG REWRITE executed with success.");
+                    c.out.ok();
+                }
+                Err(e) => {
+                    crate::warning!("CONFIG REWRITE failed: {e}");
+                    c.out.error(&e.to_string());
+                }
+            }
+        }
+        "help" => help_reply(
+            c.out,
+            "CONFIG",
+            &[
+                "GET <pattern>",
+                "    Return the directives matching the glob-like <pattern>, with their values.",
+                "SET <directive> <value> [<directive> <value> ...]",
+                "    Change directives at runtime, all or none of them.",
+                "RESETSTAT",
+                "    Zero the statistics that INFO reports.",
+                "REWRITE",
+                "    Write the running configuration back to the configuration file.",
+            ],
+        ),
+        _ => c
+            .out
+            .error(&errors::unknown_subcommand(&argv[1], "CONFIG")),
+    }
+}
+
+fn config_get(c: &mut SCtx, argv: &[Bytes]) {
+    let cfg = c.srv.config.read();
+    let mut seen = std::collections::HashSet::new();
+    let mut pairs = Vec::new();
+    for pat in &argv[2..] {
+        for (k, v) in cfg.get(&lossy(pat)) {
+            if seen.insert(k.clone()) {
+                pairs.push((k, v));
+            }
+        }
+    }
+    drop(cfg);
+    c.out.map(pairs.len());
+    for (k, v) in pairs {
+        c.out.bulk_str(&k);
+        c.out.bulk_str(&v);
+    }
+}
+
+fn config_set(c: &mut SCtx, argv: &[Bytes]) {
+    if argv.len() % 2 != 0 {
+        return c.out.error(&errors::wrong_arity("config|set"));
+    }
+    let pairs: Vec<(String, String)> = argv[2..]
+        .chunks(2)
+        .map(|p| (lossy(&p[0]), lossy(&p[1])))
+        .collect();
+    let changed = {
+        let mut cfg = c.srv.config.write();
+        match cfg.set(&pairs) {
+            Ok(changed) => changed,
+            Err(e) => return c.out.error(&e.to_string()),
+        }
+    };
+    c.srv.apply_config();
+    for name in changed {
+        apply_side_effect(c, name);
+    }
+    c.out.ok();
+}
+
+/// Directives whose change must act on the running server beyond the mirrored values.
+fn apply_side_effect(c: &mut SCtx, name: &str) {
+    let cfg = c.srv.config.read();
+    match name {
+        "loglevel" => {
+            if let Some(l) = crate::log::Level::parse(&cfg.string("loglevel")) {
+                crate::log::set_level(l);
+            }
+        }
+        "dir" => {
+            let _ = std::env::set_current_dir(cfg.string("dir"));
+        }
+        _ => {}
+    }
+}
+
+fn command(c: &mut SCtx, argv: &[Bytes]) {
+    let reg = &c.srv.registry;
+    shoal_commands::introspect::command_command(argv, c.out, &|spec| reg.is_implemented(spec));
+}
+
+fn shutdown(c: &mut SCtx, argv: &[Bytes]) {
+    let (mut save, mut nosave, mut abort) = (false, false, false);
+    for a in &argv[1..] {
+        if args::is(a, "NOSAVE") {
+            nosave = true;
+        } else if args::is(a, "SAVE") {
+            save = true;
+        } else if args::is(a, "NOW") || args::is(a, "FORCE") {
+            // No replicas to wait for and no save to fail yet: nothing to skip.
+        } else if args::is(a, "ABORT") {
+            abort = true;
+        } else {
+            return c.out.error(errors::SYNTAX);
+        }
+    }
+    if (save && nosave) || (abort && argv.len() > 2) {
+        return c.out.error(errors::SYNTAX);
+    }
+    if abort {
+        return c.out.error("ERR No shutdown in progress.");
+    }
+    if save {
+        crate::warning!(
+            "SHUTDOWN SAVE: RDB persistence is not available in this version of Shoal yet."
+        );
+        return c.out.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
+    // Redis closes the connection without replying when the shutdown goes ahead.
+    c.s.after = After::Close;
+    c.srv.request_shutdown();
+}
+
+fn monitor(c: &mut SCtx, _argv: &[Bytes]) {
+    if !c.s.monitor {
+        c.s.monitor = true;
+        c.s.info.set_flag(crate::client::cflag::MONITOR, true);
+        c.srv.clients.add_monitor(c.s.info.clone());
+    }
+    c.out.ok();
+    let _ = c.srv.clients.monitor_count.load(Relaxed);
+}

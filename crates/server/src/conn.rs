@@ -1,0 +1,256 @@
+//! One connection: read, parse every complete request, dispatch each, answer the
+//! whole batch with one write.
+//!
+//! The task also listens for the kill switch (CLIENT KILL, shutdown), for
+//! out-of-band messages (the MONITOR feed) and for the idle timeout. Nothing here
+//! knows a command: requests go to `dispatch`.
+
+use crate::client::ClientInfo;
+use crate::dispatch::dispatch;
+use crate::server::{unix_ms, PauseKind, Server};
+use crate::session::{After, ReplyMode, Session};
+use crate::stats::{self, ThreadStats};
+use bytes::BytesMut;
+use shoal_resp::{Limits, Proto, ReplyWriter, RequestParser};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+fn limits(srv: &Server) -> Limits {
+    Limits {
+        max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed),
+        max_query_buf: srv.hot.client_query_buffer_limit.load(Relaxed),
+    }
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve<S>(srv: Arc<Server>, mut stream: S, info: Arc<ClientInfo>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    *info.push.lock() = Some(tx);
+    srv.clients.add(info.clone());
+    let authenticated = !srv.hot.has_password.load(Relaxed);
+    let mut s = Session::new(
+        info.clone(),
+        srv.settings(),
+        srv.settings_gen.load(Relaxed),
+        authenticated,
+    );
+    let mut parser = RequestParser::new(limits(&srv));
+    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut out = ReplyWriter::new(Proto::Resp2);
+    let mut shutdown = srv.shutdown_rx();
+    let mut limits_gen = s.settings_gen;
+
+    'conn: loop {
+        // Answer every complete request in the buffer.
+        let mut processed = 0u64;
+        loop {
+            if s.after == After::Close || info.killed.load(Relaxed) {
+                break;
+            }
+            match parser.parse(&mut rbuf) {
+                Ok(Some(argv)) => {
+                    if argv.is_empty() {
+                        continue;
+                    }
+                    if pause_applies(&srv, &argv) {
+                        wait_unpaused(&srv).await;
+                    }
+                    processed += 1;
+                    let mut before = out.len();
+                    let mode_before = s.reply_mode;
+                    dispatch(&srv, &mut s, &mut out, &argv);
+                    if let Some(block) = s.block.take() {
+                        // Send what came before, then wait: later requests in the
+                        // buffer stay queued behind the blocked one, as in Redis.
+                        if !flush(&mut stream, &mut out, &info).await {
+                            break 'conn;
+                        }
+                        before = 0;
+                        if !wait_block(&srv, &info, &mut shutdown, block.deadline).await {
+                            break 'conn;
+                        }
+                        (block.reply)(&mut out);
+                    }
+                    apply_reply_mode(&mut s, &mut out, before, mode_before);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    crate::verbose!(
+                        "Protocol error ({}) from client: id={} addr={}",
+                        e,
+                        info.id,
+                        info.addr
+                    );
+                    out.error(&e.reply_text());
+                    let _ = out.take_error_codes();
+                    s.after = After::Close;
+                    break;
+                }
+            }
+        }
+        if processed > 0 {
+            info.last_interaction_ms.store(unix_ms(), Relaxed);
+        }
+        if !flush(&mut stream, &mut out, &info).await {
+            break 'conn;
+        }
+        if s.after == After::Close || info.killed.load(Relaxed) {
+            break 'conn;
+        }
+        if rbuf.len() > srv.hot.client_query_buffer_limit.load(Relaxed) {
+            crate::warning!(
+                "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
+                info.id,
+                info.addr,
+                String::from_utf8_lossy(&rbuf[..rbuf.len().min(64)])
+            );
+            break 'conn;
+        }
+        let gen = srv.settings_gen.load(Relaxed);
+        if gen != limits_gen {
+            parser.set_limits(limits(&srv));
+            limits_gen = gen;
+        }
+        info.qbuf.store(rbuf.len(), Relaxed);
+        if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
+            rbuf.reserve(READ_CHUNK);
+        }
+        info.qbuf_free.store(rbuf.capacity() - rbuf.len(), Relaxed);
+
+        let idle = srv.hot.timeout_secs.load(Relaxed);
+        let idle = (idle > 0 && !s.monitor).then(|| Duration::from_secs(idle as u64));
+        tokio::select! {
+            biased;
+            _ = info.kill_notify.notified() => break 'conn,
+            _ = shutdown.changed() => break 'conn,
+            Some(msg) = rx.recv() => {
+                if stream.write_all(&msg).await.is_err() {
+                    break 'conn;
+                }
+                stats::local(|t| ThreadStats::add(&t.net_output_bytes, msg.len() as u64));
+            }
+            r = read_with_timeout(&mut stream, &mut rbuf, idle) => {
+                match r {
+                    Some(Ok(0)) | Some(Err(_)) => break 'conn,
+                    Some(Ok(n)) => {
+                        stats::local(|t| ThreadStats::add(&t.net_input_bytes, n as u64));
+                        info.tot_net_in.fetch_add(n as u64, Relaxed);
+                    }
+                    None => {
+                        crate::verbose!("Closing idle client");
+                        break 'conn;
+                    }
+                }
+            }
+        }
+    }
+    let _ = stream.shutdown().await;
+    *info.push.lock() = None;
+    srv.clients.remove(info.id);
+}
+
+/// Writes the pending replies. Returns false if the peer is gone.
+async fn flush<S: AsyncWrite + Unpin>(stream: &mut S, out: &mut ReplyWriter, info: &ClientInfo) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    let n = out.len() as u64;
+    if stream.write_all(&out.buf).await.is_err() {
+        return false;
+    }
+    out.buf.clear();
+    stats::local(|t| ThreadStats::add(&t.net_output_bytes, n));
+    info.tot_net_out.fetch_add(n, Relaxed);
+    true
+}
+
+/// Suspends a blocked client until its deadline. Returns false if the connection
+/// must close instead (killed, server shutting down).
+async fn wait_block(
+    srv: &Server,
+    info: &ClientInfo,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    deadline: Option<std::time::Instant>,
+) -> bool {
+    let _ = srv;
+    let sleep = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d.into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = info.kill_notify.notified() => false,
+        _ = shutdown.changed() => false,
+        _ = sleep => true,
+    }
+}
+
+async fn read_with_timeout<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+    idle: Option<Duration>,
+) -> Option<std::io::Result<usize>> {
+    match idle {
+        None => Some(stream.read_buf(buf).await),
+        Some(d) => tokio::time::timeout(d, stream.read_buf(buf)).await.ok(),
+    }
+}
+
+/// CLIENT REPLY OFF|SKIP: drop the replies the client asked not to get.
+fn apply_reply_mode(s: &mut Session, out: &mut ReplyWriter, before: usize, mode_before: ReplyMode) {
+    match (mode_before, s.reply_mode) {
+        (_, ReplyMode::Off) => out.truncate(before),
+        (ReplyMode::Skipping, ReplyMode::Skipping) => {
+            out.truncate(before);
+            s.reply_mode = ReplyMode::On;
+        }
+        (_, ReplyMode::SkipNext) => {
+            // The SKIP command itself has no reply; the next command's is dropped.
+            out.truncate(before);
+            s.reply_mode = ReplyMode::Skipping;
+        }
+        _ => {}
+    }
+}
+
+/// Whether CLIENT PAUSE holds this request back.
+fn pause_applies(srv: &Server, argv: &[bytes::Bytes]) -> bool {
+    let p = srv.pause.lock();
+    match p.kind {
+        PauseKind::None => false,
+        _ if p.until_ms <= unix_ms() => false,
+        PauseKind::All => true,
+        PauseKind::Write => srv
+            .registry
+            .lookup(&argv[0])
+            .map(|e| {
+                e.has(shoal_commands::spec::flag::WRITE)
+                    || e.has(shoal_commands::spec::flag::MAY_REPLICATE)
+            })
+            .unwrap_or(false),
+    }
+}
+
+async fn wait_unpaused(srv: &Server) {
+    loop {
+        let (kind, until) = {
+            let p = srv.pause.lock();
+            (p.kind, p.until_ms)
+        };
+        let now = unix_ms();
+        if kind == PauseKind::None || until <= now {
+            return;
+        }
+        let wait = Duration::from_millis((until - now) as u64);
+        let _ = tokio::time::timeout(wait, srv.pause_changed.notified()).await;
+    }
+}

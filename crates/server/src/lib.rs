@@ -1,0 +1,247 @@
+//! The Shoal server runtime: listeners, connections, dispatch, the server commands,
+//! statistics and the background services.
+//!
+//! Lower crates (`resp`, `ds`, `keyspace`, `commands`, `config`) never depend on this
+//! one. `run` is the whole life of a server process: configuration, logging,
+//! listeners, services, and an orderly shutdown.
+
+pub mod banner;
+pub mod client;
+pub mod cmd;
+pub mod conn;
+pub mod dispatch;
+pub mod expire;
+pub mod latency;
+pub mod listen;
+pub mod log;
+pub mod memory;
+pub mod metrics;
+pub mod registry;
+pub mod server;
+pub mod session;
+pub mod slowlog;
+pub mod stats;
+
+use server::Server;
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+/// The Redis version Shoal is compatible with, reported to clients (INFO, HELLO)
+/// because client libraries enable features by it.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// Shoal's own version.
+pub const SHOAL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn usage(prog: &str) -> String {
+    format!(
+        "Usage: {prog} [/path/to/redis.conf] [options] [-]\n       \
+         {prog} - (read config from stdin)\n       \
+         {prog} -v or --version\n       \
+         {prog} -h or --help\n\n\
+         Examples:\n       \
+         {prog} (run the server with default conf)\n       \
+         {prog} /etc/redis/6379.conf\n       \
+         {prog} --port 7777\n       \
+         {prog} --port 7777 --replicaof 127.0.0.1 8888\n       \
+         {prog} /etc/myredis.conf --loglevel verbose -\n       \
+         {prog} /etc/myredis.conf --loglevel verbose\n"
+    )
+}
+
+/// Runs a server process with `args` (without the program name); returns the exit code.
+pub fn run(prog: &str, args: Vec<String>, sentinel: bool) -> i32 {
+    if let Some(first) = args.first() {
+        match first.as_str() {
+            "-v" | "--version" => {
+                println!(
+                    "Shoal server v={SHOAL_VERSION} redis_compat={REDIS_VERSION} bits=64"
+                );
+                return 0;
+            }
+            "-h" | "--help" => {
+                println!("{}", usage(prog));
+                return 0;
+            }
+            _ => {}
+        }
+    }
+    let sentinel = sentinel || args.iter().any(|a| a == "--sentinel");
+    let args: Vec<String> = args.into_iter().filter(|a| a != "--sentinel").collect();
+    let config = match shoal_config::Config::load(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    log::configure(
+        &config.string("logfile"),
+        log::Level::parse(&config.string("loglevel")).unwrap_or(log::Level::Notice),
+    );
+    if sentinel {
+        log::set_role(b'X');
+        warning!("Sentinel mode is not available in this version of Shoal yet.");
+        return 1;
+    }
+    log::set_role(b'C');
+    warning!("oO0OoO0OoO0Oo Shoal is starting oO0OoO0OoO0Oo");
+    warning!(
+        "Shoal version={SHOAL_VERSION}, redis_version={REDIS_VERSION}, bits=64, pid={}, just started",
+        std::process::id()
+    );
+    if config.config_file().is_none() {
+        warning!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use {prog} /path/to/redis.conf"
+        );
+    } else {
+        warning!("Configuration loaded");
+    }
+    log::set_role(b'M');
+    let dir = config.string("dir");
+    if !dir.is_empty() {
+        if let Err(e) = std::env::set_current_dir(&dir) {
+            warning!("Can't chdir to '{dir}': {e}");
+            return 1;
+        }
+    }
+    let always_logo = config.bool("always-show-logo");
+    let srv = Server::new(config, sentinel);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("shoal-worker")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            warning!("Failed creating the runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(serve(srv, always_logo))
+}
+
+async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {
+    let (bind, port, backlog, unixsocket, unixperm) = {
+        let c = srv.config.read();
+        (
+            c.bind_addrs(),
+            c.int("port").clamp(0, 65535) as u16,
+            c.int("tcp-backlog") as i32,
+            c.string("unixsocket"),
+            c.int("unixsocketperm"),
+        )
+    };
+    let listeners = match listen::bind_tcp(&bind, port, backlog) {
+        Ok(l) => l,
+        Err(msg) => {
+            warning!("Warning: {msg}");
+            warning!("Failed listening on port {port} (tcp), aborting.");
+            return 1;
+        }
+    };
+    srv.tcp_port
+        .store(port as usize, std::sync::atomic::Ordering::Relaxed);
+    let mode = "standalone";
+    if always_logo || std::io::stdout().is_terminal() {
+        log::write_raw(banner::logo(SHOAL_VERSION, mode, port, std::process::id()).as_bytes());
+    } else {
+        notice!("Running mode={mode}, port={port}.");
+    }
+    warning!("Server initialized");
+    for l in listeners {
+        match tokio::net::TcpListener::from_std(l) {
+            Ok(l) => {
+                tokio::spawn(listen::accept_tcp(srv.clone(), l));
+            }
+            Err(e) => {
+                warning!("Failed listening on port {port} (tcp), aborting. ({e})");
+                return 1;
+            }
+        }
+    }
+    if port > 0 {
+        notice!("Ready to accept connections tcp");
+    }
+    if !unixsocket.is_empty() {
+        let _ = std::fs::remove_file(&unixsocket);
+        match tokio::net::UnixListener::bind(&unixsocket) {
+            Ok(l) => {
+                if unixperm > 0 {
+                    use std::os::unix::fs::PermissionsExt;
+                    let _ = std::fs::set_permissions(
+                        &unixsocket,
+                        std::fs::Permissions::from_mode(unixperm as u32),
+                    );
+                }
+                tokio::spawn(listen::accept_unix(srv.clone(), l, unixsocket.clone()));
+                notice!("The server is now ready to accept connections at {unixsocket}");
+            }
+            Err(e) => {
+                warning!("Failed opening Unix socket: {e}");
+                return 1;
+            }
+        }
+    }
+    write_pidfile(&srv);
+    tokio::spawn(expire::run(srv.clone()));
+    tokio::spawn(metrics::run(srv.clone()));
+    memory::record_startup();
+    let mut shutdown = srv.shutdown_rx();
+    let signal = wait_signal();
+    tokio::pin!(signal);
+    tokio::select! {
+        _ = shutdown.changed() => {}
+        name = &mut signal => {
+            warning!("Received {name} scheduling shutdown...");
+        }
+    }
+    finish_shutdown(&srv, &unixsocket);
+    0
+}
+
+async fn wait_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}
+
+fn write_pidfile(srv: &Server) {
+    let pidfile = srv.config.read().string("pidfile");
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            warning!("Failed to write PID file: {e}");
+        }
+    }
+}
+
+/// The last steps before exit: stop services, remove the socket and pid files.
+fn finish_shutdown(srv: &Server, unixsocket: &str) {
+    warning!("User requested shutdown...");
+    srv.request_shutdown();
+    let save_points = !srv.config.read().save_params().is_empty();
+    if save_points {
+        warning!("Not saving the dataset: RDB persistence is not available in this version of Shoal yet.");
+    }
+    if !unixsocket.is_empty() {
+        notice!("Removing the unix socket file.");
+        let _ = std::fs::remove_file(unixsocket);
+    }
+    let pidfile = srv.config.read().string("pidfile");
+    if !pidfile.is_empty() {
+        notice!("Removing the pid file.");
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    warning!("Shoal is now ready to exit, bye bye...");
+}

@@ -1,0 +1,200 @@
+//! The shared state of a running server and its construction from the configuration.
+//!
+//! `Server` is created once at start-up and shared (`Arc`) by every connection task
+//! and background service. Values read on every request are mirrored from the
+//! configuration into atomics (`Hot`) or into the `Settings` snapshot handed to
+//! command handlers, so the request path never takes the configuration lock.
+
+use crate::client::ClientList;
+use crate::registry::Registry;
+use crate::slowlog::SlowLog;
+use crate::latency::LatencyMonitor;
+use parking_lot::{Mutex, RwLock};
+use shoal_commands::Settings;
+use shoal_config::Config;
+use shoal_keyspace::Keyspace;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::watch;
+
+/// Configuration values read on the request path.
+pub struct Hot {
+    pub maxclients: AtomicUsize,
+    pub timeout_secs: AtomicI64,
+    pub protected_mode: AtomicBool,
+    pub proto_max_bulk_len: AtomicUsize,
+    pub client_query_buffer_limit: AtomicUsize,
+    pub slowlog_slower_than: AtomicI64,
+    pub latency_threshold_ms: AtomicI64,
+    pub has_password: AtomicBool,
+    pub active_expire: AtomicBool,
+    pub hz: AtomicI64,
+}
+
+/// How clients are paused (CLIENT PAUSE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PauseKind {
+    None,
+    Write,
+    All,
+}
+
+pub struct Pause {
+    pub kind: PauseKind,
+    pub until_ms: i64,
+}
+
+pub struct Server {
+    pub ks: Keyspace,
+    pub registry: Registry,
+    pub config: RwLock<Config>,
+    settings: RwLock<Arc<Settings>>,
+    pub settings_gen: AtomicU64,
+    pub hot: Hot,
+    pub clients: ClientList,
+    pub started: Instant,
+    pub start_unix_ms: i64,
+    pub run_id: String,
+    /// Changes since the last successful save (`rdb_changes_since_last_save`).
+    pub dirty: AtomicU64,
+    pub lastsave: AtomicI64,
+    pub slowlog: Mutex<SlowLog>,
+    pub latency: Mutex<LatencyMonitor>,
+    pub pause: Mutex<Pause>,
+    pub pause_changed: tokio::sync::Notify,
+    pub shutdown_tx: watch::Sender<bool>,
+    /// Listening ports, for INFO and the banner.
+    pub tcp_port: AtomicUsize,
+    pub total_connections: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub expired_stale_perc: AtomicU64,
+    pub expire_cycle_cpu_ms: AtomicU64,
+    pub executable: String,
+    pub sentinel_mode: bool,
+}
+
+pub fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..n)
+        .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+impl Server {
+    pub fn new(config: Config, sentinel_mode: bool) -> Arc<Server> {
+        let registry = Registry::build();
+        crate::stats::init(registry.entries.len());
+        let dbs = config.int("databases").clamp(1, i32::MAX as i64) as usize;
+        let (shutdown_tx, _) = watch::channel(false);
+        let now = unix_ms();
+        let srv = Server {
+            ks: Keyspace::new(dbs, shoal_keyspace::DEFAULT_SHARDS),
+            registry,
+            settings: RwLock::new(Arc::new(Settings::default())),
+            settings_gen: AtomicU64::new(0),
+            hot: Hot {
+                maxclients: AtomicUsize::new(10000),
+                timeout_secs: AtomicI64::new(0),
+                protected_mode: AtomicBool::new(true),
+                proto_max_bulk_len: AtomicUsize::new(512 << 20),
+                client_query_buffer_limit: AtomicUsize::new(1 << 30),
+                slowlog_slower_than: AtomicI64::new(10000),
+                latency_threshold_ms: AtomicI64::new(0),
+                has_password: AtomicBool::new(false),
+                active_expire: AtomicBool::new(true),
+                hz: AtomicI64::new(10),
+            },
+            config: RwLock::new(config),
+            clients: ClientList::default(),
+            started: Instant::now(),
+            start_unix_ms: now,
+            run_id: random_hex(40),
+            dirty: AtomicU64::new(0),
+            lastsave: AtomicI64::new(now / 1000),
+            slowlog: Mutex::new(SlowLog::default()),
+            latency: Mutex::new(LatencyMonitor::default()),
+            pause: Mutex::new(Pause {
+                kind: PauseKind::None,
+                until_ms: 0,
+            }),
+            pause_changed: tokio::sync::Notify::new(),
+            shutdown_tx,
+            tcp_port: AtomicUsize::new(0),
+            total_connections: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            expired_stale_perc: AtomicU64::new(0),
+            expire_cycle_cpu_ms: AtomicU64::new(0),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            sentinel_mode,
+        };
+        srv.apply_config();
+        Arc::new(srv)
+    }
+
+    /// Mirrors the configuration into the hot atomics and the handlers' settings.
+    /// Called at start-up and after every successful CONFIG SET.
+    pub fn apply_config(&self) {
+        let cfg = self.config.read();
+        let h = &self.hot;
+        h.maxclients
+            .store(cfg.int("maxclients").max(1) as usize, Relaxed);
+        h.timeout_secs.store(cfg.int("timeout"), Relaxed);
+        h.protected_mode.store(cfg.bool("protected-mode"), Relaxed);
+        h.proto_max_bulk_len
+            .store(cfg.int("proto-max-bulk-len").max(1) as usize, Relaxed);
+        h.client_query_buffer_limit
+            .store(cfg.int("client-query-buffer-limit").max(1) as usize, Relaxed);
+        h.slowlog_slower_than
+            .store(cfg.int("slowlog-log-slower-than"), Relaxed);
+        h.latency_threshold_ms
+            .store(cfg.int("latency-monitor-threshold"), Relaxed);
+        h.has_password
+            .store(!cfg.string("requirepass").is_empty(), Relaxed);
+        h.hz.store(cfg.int("hz").clamp(1, 500), Relaxed);
+        self.slowlog
+            .lock()
+            .set_max_len(cfg.int("slowlog-max-len").max(0) as usize);
+        let policy = cfg.string("maxmemory-policy");
+        let settings = Settings {
+            proto_max_bulk_len: cfg.int("proto-max-bulk-len"),
+            lfu_policy: policy.contains("lfu"),
+            lfu_log_factor: cfg.int("lfu-log-factor"),
+            lfu_decay_time: cfg.int("lfu-decay-time"),
+            lazyfree_lazy_user_del: cfg.bool("lazyfree-lazy-user-del"),
+            lazyfree_lazy_user_flush: cfg.bool("lazyfree-lazy-user-flush"),
+            lazyfree_lazy_server_del: cfg.bool("lazyfree-lazy-server-del"),
+            replica: false,
+        };
+        drop(cfg);
+        *self.settings.write() = Arc::new(settings);
+        self.settings_gen.fetch_add(1, Relaxed);
+    }
+
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.read().clone()
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Asks every service and connection to stop.
+    pub fn request_shutdown(&self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+
+    pub fn shutdown_rx(&self) -> watch::Receiver<bool> {
+        self.shutdown_tx.subscribe()
+    }
+}

@@ -1,0 +1,382 @@
+//! Process-level tests of shoal-server: start-up and shutdown, networking limits,
+//! protocol handling on the wire, connection commands that need several clients.
+//! Every test starts its own server on an ephemeral loopback port in a temporary
+//! directory (see `common::ServerProcess`), and the server is killed on drop.
+
+mod common;
+
+use common::{free_port, Client, Frame, ServerProcess};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_shoal-server"))
+}
+
+fn start(extra: &[&str]) -> ServerProcess {
+    ServerProcess::start(bin(), extra).expect("server starts")
+}
+
+fn simple(s: &str) -> Frame {
+    Frame::Simple(s.as_bytes().to_vec())
+}
+
+fn bulk(s: &str) -> Frame {
+    Frame::Bulk(s.as_bytes().to_vec())
+}
+
+fn is_err_with(f: &Frame, prefix: &str) -> bool {
+    matches!(f, Frame::Error(e) if e.starts_with(prefix.as_bytes()))
+}
+
+/// Waits until `cond` holds, checking every 20 ms, for at most `limit`.
+fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        sleep(Duration::from_millis(20));
+    }
+    cond()
+}
+
+/// Reads until EOF or timeout; returns what arrived and whether EOF was seen.
+fn read_to_close(c: &mut std::net::TcpStream, limit: Duration) -> (Vec<u8>, bool) {
+    c.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match c.read(&mut chunk) {
+            Ok(0) => return (buf, true),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => return (buf, false),
+        }
+    }
+}
+
+#[test]
+fn startup_log_lines() {
+    let s = start(&[]);
+    let log = std::fs::read_to_string(&s.log_path).unwrap();
+    assert!(log.contains("Shoal is starting"), "{log}");
+    assert!(log.contains(&format!("Running mode=standalone, port={}.", s.port)), "{log}");
+    assert!(log.contains("Server initialized"), "{log}");
+    assert!(log.contains("Ready to accept connections tcp"), "{log}");
+    // pid:role dd Mon yyyy hh:mm:ss.mmm <level> message
+    let line = log.lines().find(|l| l.contains("Server initialized")).unwrap();
+    let (pid, rest) = line.split_once(':').unwrap();
+    assert_eq!(pid.parse::<u32>().unwrap(), s.pid());
+    assert!(rest.starts_with("M "), "{line}");
+    let parts: Vec<&str> = rest.split(' ').collect();
+    assert_eq!(parts[2].len(), 3, "month name in {line}");
+    assert_eq!(parts[4].len(), 12, "hh:mm:ss.mmm in {line}");
+    assert_eq!(parts[5], "#", "{line}");
+}
+
+#[test]
+fn logo_when_asked() {
+    let s = start(&["--always-show-logo", "yes"]);
+    let log = std::fs::read_to_string(&s.log_path).unwrap();
+    assert!(log.contains("Running in standalone mode"), "{log}");
+    assert!(log.contains(&format!("Port: {}", s.port)), "{log}");
+    assert!(log.contains(&format!("PID: {}", s.pid())), "{log}");
+}
+
+#[test]
+fn port_in_use_aborts() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args(["--port", &port, "--bind", "127.0.0.1", "--save", ""])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("Failed listening on port {port} (tcp), aborting.")),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_directive_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args(["--port", &free_port().to_string(), "--no-such-directive", "1"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("FATAL CONFIG FILE ERROR"), "{text}");
+    assert!(text.contains("Bad directive or wrong number of arguments"), "{text}");
+}
+
+#[test]
+fn config_file_then_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("shoal.conf");
+    std::fs::write(&conf, "# a comment\nmaxclients 123\ndatabases 4\n").unwrap();
+    let s = start(&[conf.to_str().unwrap(), "--maxclients", "77"].iter().skip(0).copied().collect::<Vec<_>>());
+    let _ = s;
+}
+
+#[test]
+fn shutdown_command_stops_the_server() {
+    let mut s = start(&[]);
+    let mut c = s.connect().unwrap();
+    c.send(&["SHUTDOWN", "NOSAVE"]).unwrap();
+    assert!(eventually(Duration::from_secs(5), || !s.is_running()));
+    let log = std::fs::read_to_string(&s.log_path).unwrap();
+    assert!(log.contains("User requested shutdown..."), "{log}");
+    assert!(log.contains("ready to exit, bye bye"), "{log}");
+}
+
+#[test]
+fn sigterm_stops_the_server() {
+    let mut s = start(&[]);
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc_kill(s.pid() as i32, 15) };
+    assert!(eventually(Duration::from_secs(5), || !s.is_running()));
+    let log = std::fs::read_to_string(&s.log_path).unwrap();
+    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+#[test]
+fn inline_commands_and_pipelining() {
+    let s = start(&[]);
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    raw.write_all(b"set k 1\r\nget k\nPING\r\n").unwrap();
+    let mut c = s.connect().unwrap();
+    assert_eq!(c.cmd(&["GET", "k"]).unwrap(), bulk("1"));
+    let mut reader = std::io::BufReader::new(raw.try_clone().unwrap());
+    assert_eq!(common::read_frame(&mut reader).unwrap(), simple("OK"));
+    assert_eq!(common::read_frame(&mut reader).unwrap(), bulk("1"));
+    assert_eq!(common::read_frame(&mut reader).unwrap(), simple("PONG"));
+    // 1000 pipelined commands in one write, answered in order.
+    let mut batch = Vec::new();
+    for i in 0..1000 {
+        batch.extend(common::encode_command(&["INCR".to_string(), format!("n{}", i % 7)]));
+    }
+    raw.write_all(&batch).unwrap();
+    let mut counts = [0i64; 7];
+    for i in 0..1000 {
+        counts[i % 7] += 1;
+        assert_eq!(
+            common::read_frame(&mut reader).unwrap(),
+            Frame::Integer(counts[i % 7])
+        );
+    }
+}
+
+#[test]
+fn protocol_error_closes_the_connection() {
+    let s = start(&[]);
+    for (input, reply) in [
+        (&b"*1\r\n$foo\r\n"[..], &b"-ERR Protocol error: invalid bulk length\r\n"[..]),
+        (b"*abc\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+        (b"*1\r\n+foo\r\n", b"-ERR Protocol error: expected '$', got '+'\r\n"),
+        (b"set \"k 1\r\n", b"-ERR Protocol error: unbalanced quotes in request\r\n"),
+    ] {
+        let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        raw.write_all(input).unwrap();
+        let (got, closed) = read_to_close(&mut raw, Duration::from_secs(5));
+        assert_eq!(got, reply, "{:?}", String::from_utf8_lossy(input));
+        assert!(closed);
+    }
+    // The server is still fine.
+    assert_eq!(s.connect().unwrap().cmd(&["PING"]).unwrap(), simple("PONG"));
+}
+
+#[test]
+fn query_buffer_limit_closes_the_connection() {
+    let s = start(&["--client-query-buffer-limit", "1mb"]);
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    raw.write_all(b"*2\r\n$3\r\nget\r\n$4000000\r\n").unwrap();
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut closed = false;
+    for _ in 0..60 {
+        if raw.write_all(&chunk).is_err() {
+            closed = true;
+            break;
+        }
+    }
+    if !closed {
+        let (_, eof) = read_to_close(&mut raw, Duration::from_secs(5));
+        closed = eof;
+    }
+    assert!(closed, "a client past client-query-buffer-limit is disconnected");
+    assert_eq!(s.connect().unwrap().cmd(&["PING"]).unwrap(), simple("PONG"));
+}
+
+#[test]
+fn maxclients_refuses_extra_connections() {
+    let s = start(&["--maxclients", "2"]);
+    let mut a = s.connect().unwrap();
+    let mut b = s.connect().unwrap();
+    assert_eq!(a.cmd(&["PING"]).unwrap(), simple("PONG"));
+    assert_eq!(b.cmd(&["PING"]).unwrap(), simple("PONG"));
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let (got, closed) = read_to_close(&mut raw, Duration::from_secs(5));
+    assert_eq!(got, b"-ERR max number of clients reached\r\n");
+    assert!(closed);
+}
+
+#[test]
+fn idle_timeout_closes_clients() {
+    let s = start(&["--timeout", "1"]);
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let (_, closed) = read_to_close(&mut raw, Duration::from_secs(5));
+    assert!(closed, "idle client closed after `timeout` seconds");
+}
+
+#[test]
+fn unix_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("shoal.sock");
+    let _s = start(&["--unixsocket", sock.to_str().unwrap()]);
+    let mut u = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    u.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
+    let mut buf = [0u8; 7];
+    u.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"+PONG\r\n");
+}
+
+#[test]
+fn requirepass_and_auth() {
+    let s = start(&["--requirepass", "secret"]);
+    let mut c = s.connect().unwrap();
+    assert!(is_err_with(&c.cmd(&["GET", "x"]).unwrap(), "NOAUTH Authentication required."));
+    assert!(is_err_with(&c.cmd(&["AUTH", "wrong"]).unwrap(), "WRONGPASS"));
+    assert_eq!(c.cmd(&["AUTH", "secret"]).unwrap(), simple("OK"));
+    assert_eq!(c.cmd(&["GET", "x"]).unwrap(), Frame::Null);
+    let mut d = s.connect().unwrap();
+    assert!(is_err_with(&d.cmd(&["HELLO", "3"]).unwrap(), "NOAUTH HELLO must be called"));
+    let r = d.cmd(&["HELLO", "3", "AUTH", "default", "secret"]).unwrap();
+    assert_eq!(r.type_name(), "map");
+}
+
+#[test]
+fn client_kill_and_list() {
+    let s = start(&[]);
+    let mut a = s.connect().unwrap();
+    let mut b = s.connect().unwrap();
+    assert_eq!(b.cmd(&["CLIENT", "SETNAME", "victim"]).unwrap(), simple("OK"));
+    let id = match b.cmd(&["CLIENT", "ID"]).unwrap() {
+        Frame::Integer(i) => i,
+        f => panic!("{f}"),
+    };
+    let list = a.cmd(&["CLIENT", "LIST"]).unwrap();
+    let text = String::from_utf8_lossy(list.as_bytes().unwrap()).into_owned();
+    assert!(text.contains("name=victim"), "{text}");
+    assert!(text.contains("cmd=client|list"), "{text}");
+    assert_eq!(
+        a.cmd(&["CLIENT", "KILL", "ID", &id.to_string()]).unwrap(),
+        Frame::Integer(1)
+    );
+    b.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert!(b.cmd(&["PING"]).is_err(), "killed connection is closed");
+}
+
+#[test]
+fn monitor_sees_commands() {
+    let s = start(&[]);
+    let mut m = s.connect().unwrap();
+    assert_eq!(m.cmd(&["MONITOR"]).unwrap(), simple("OK"));
+    let mut c = s.connect().unwrap();
+    c.cmd(&["SET", "mk", "a b"]).unwrap();
+    m.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let line = m.read().unwrap();
+    let text = String::from_utf8_lossy(line.as_bytes().unwrap()).into_owned();
+    assert!(text.ends_with("\"SET\" \"mk\" \"a b\""), "{text}");
+    assert!(text.contains(" [0 127.0.0.1:"), "{text}");
+}
+
+#[test]
+fn client_reply_off_and_skip() {
+    let s = start(&[]);
+    let mut c = s.connect().unwrap();
+    c.send(&["CLIENT", "REPLY", "OFF"]).unwrap();
+    c.send(&["SET", "a", "1"]).unwrap();
+    c.send(&["CLIENT", "REPLY", "ON"]).unwrap();
+    assert_eq!(c.read().unwrap(), simple("OK"));
+    c.send(&["CLIENT", "REPLY", "SKIP"]).unwrap();
+    c.send(&["GET", "a"]).unwrap();
+    c.send(&["ECHO", "after"]).unwrap();
+    assert_eq!(c.read().unwrap(), bulk("after"));
+}
+
+#[test]
+fn client_pause_write_holds_writes_only() {
+    let s = start(&[]);
+    let mut admin = s.connect().unwrap();
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "500", "WRITE"]).unwrap(), simple("OK"));
+    let mut c = s.connect().unwrap();
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["GET", "x"]).unwrap(), Frame::Null);
+    assert!(t.elapsed() < Duration::from_millis(400), "reads are not paused");
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["SET", "x", "1"]).unwrap(), simple("OK"));
+    assert!(t.elapsed() >= Duration::from_millis(300), "writes wait for the pause");
+}
+
+#[test]
+fn wait_without_replicas() {
+    let s = start(&[]);
+    let mut c = s.connect().unwrap();
+    assert_eq!(c.cmd(&["WAIT", "0", "0"]).unwrap(), Frame::Integer(0));
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["WAIT", "1", "200"]).unwrap(), Frame::Integer(0));
+    assert!(t.elapsed() >= Duration::from_millis(150));
+}
+
+#[test]
+fn active_expiry_removes_unread_keys() {
+    let s = start(&["--hz", "100"]);
+    let mut c = s.connect().unwrap();
+    for i in 0..200 {
+        c.cmd(&["SET", &format!("e{i}"), "v", "PX", "50"]).unwrap();
+    }
+    c.cmd(&["SET", "keep", "v"]).unwrap();
+    assert!(eventually(Duration::from_secs(5), || {
+        c.cmd(&["DBSIZE"]).unwrap() == Frame::Integer(1)
+    }));
+    let info = c.cmd(&["INFO", "stats"]).unwrap();
+    let text = String::from_utf8_lossy(info.as_bytes().unwrap()).into_owned();
+    assert!(text.contains("expired_keys:200"), "{text}");
+}
+
+#[test]
+fn info_sections_and_commandstats() {
+    let s = start(&[]);
+    let mut c = s.connect().unwrap();
+    c.cmd(&["SET", "a", "1"]).unwrap();
+    c.cmd(&["GET", "a"]).unwrap();
+    c.cmd(&["GET", "a", "b"]).unwrap();
+    let info = c.cmd(&["INFO", "everything"]).unwrap();
+    let text = String::from_utf8_lossy(info.as_bytes().unwrap()).into_owned();
+    for section in [
+        "# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication",
+        "# CPU", "# Modules", "# Commandstats", "# Errorstats", "# Cluster", "# Keyspace",
+    ] {
+        assert!(text.contains(section), "{section} missing");
+    }
+    assert!(text.contains("cmdstat_get:calls=1,"), "{text}");
+    assert!(text.contains("rejected_calls=1"), "{text}");
+    assert!(text.contains("errorstat_ERR:count=1"), "{text}");
+    assert!(text.contains("db0:keys=1,expires=0"), "{text}");
+    assert!(text.contains("redis_version:7.0.15"), "{text}");
+}
