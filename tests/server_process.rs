@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{free_port, Client, Frame, ServerProcess};
+use common::{free_port, Frame, ServerProcess};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -25,7 +25,7 @@ fn simple(s: &str) -> Frame {
 }
 
 fn bulk(s: &str) -> Frame {
-    Frame::Bulk(s.as_bytes().to_vec())
+    Frame::Bulk(Some(s.as_bytes().to_vec()))
 }
 
 fn is_err_with(f: &Frame, prefix: &str) -> bool {
@@ -125,8 +125,34 @@ fn config_file_then_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("shoal.conf");
     std::fs::write(&conf, "# a comment\nmaxclients 123\ndatabases 4\n").unwrap();
-    let s = start(&[conf.to_str().unwrap(), "--maxclients", "77"].iter().skip(0).copied().collect::<Vec<_>>());
-    let _ = s;
+    // The file comes first, then directives that override it, as redis-server takes them.
+    let port = free_port();
+    let mut child = Command::new(bin())
+        .args([
+            conf.to_str().unwrap(),
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--maxclients",
+            "77",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut c = None;
+    eventually(Duration::from_secs(10), || {
+        c = common::Client::connect(port).ok();
+        c.is_some()
+    });
+    let mut c = c.expect("server with a config file answers");
+    let r = c.cmd(&["CONFIG", "GET", "maxclients"]).unwrap();
+    assert_eq!(r, Frame::Array(Some(vec![bulk("maxclients"), bulk("77")])));
+    assert!(is_err_with(&c.cmd(&["SELECT", "4"]).unwrap(), "ERR DB index is out of range"));
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[test]
@@ -160,12 +186,12 @@ fn inline_commands_and_pipelining() {
     let s = start(&[]);
     let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
     raw.write_all(b"set k 1\r\nget k\nPING\r\n").unwrap();
-    let mut c = s.connect().unwrap();
-    assert_eq!(c.cmd(&["GET", "k"]).unwrap(), bulk("1"));
     let mut reader = std::io::BufReader::new(raw.try_clone().unwrap());
     assert_eq!(common::read_frame(&mut reader).unwrap(), simple("OK"));
     assert_eq!(common::read_frame(&mut reader).unwrap(), bulk("1"));
     assert_eq!(common::read_frame(&mut reader).unwrap(), simple("PONG"));
+    let mut c = s.connect().unwrap();
+    assert_eq!(c.cmd(&["GET", "k"]).unwrap(), bulk("1"));
     // 1000 pipelined commands in one write, answered in order.
     let mut batch = Vec::new();
     for i in 0..1000 {
@@ -257,12 +283,20 @@ fn unix_socket() {
 
 #[test]
 fn requirepass_and_auth() {
-    let s = start(&["--requirepass", "secret"]);
+    let s = start(&[]);
+    let mut admin = s.connect().unwrap();
+    assert!(is_err_with(
+        &admin.cmd(&["AUTH", "x"]).unwrap(),
+        "ERR AUTH <password> called without any password configured"
+    ));
+    assert_eq!(admin.cmd(&["CONFIG", "SET", "requirepass", "secret"]).unwrap(), simple("OK"));
+    // A connection made before the password was set stays authenticated.
+    assert_eq!(admin.cmd(&["PING"]).unwrap(), simple("PONG"));
     let mut c = s.connect().unwrap();
     assert!(is_err_with(&c.cmd(&["GET", "x"]).unwrap(), "NOAUTH Authentication required."));
     assert!(is_err_with(&c.cmd(&["AUTH", "wrong"]).unwrap(), "WRONGPASS"));
     assert_eq!(c.cmd(&["AUTH", "secret"]).unwrap(), simple("OK"));
-    assert_eq!(c.cmd(&["GET", "x"]).unwrap(), Frame::Null);
+    assert_eq!(c.cmd(&["GET", "x"]).unwrap(), Frame::Bulk(None));
     let mut d = s.connect().unwrap();
     assert!(is_err_with(&d.cmd(&["HELLO", "3"]).unwrap(), "NOAUTH HELLO must be called"));
     let r = d.cmd(&["HELLO", "3", "AUTH", "default", "secret"]).unwrap();
@@ -326,7 +360,7 @@ fn client_pause_write_holds_writes_only() {
     assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "500", "WRITE"]).unwrap(), simple("OK"));
     let mut c = s.connect().unwrap();
     let t = Instant::now();
-    assert_eq!(c.cmd(&["GET", "x"]).unwrap(), Frame::Null);
+    assert_eq!(c.cmd(&["GET", "x"]).unwrap(), Frame::Bulk(None));
     assert!(t.elapsed() < Duration::from_millis(400), "reads are not paused");
     let t = Instant::now();
     assert_eq!(c.cmd(&["SET", "x", "1"]).unwrap(), simple("OK"));

@@ -81,16 +81,18 @@ pub fn unknown_command(argv: &[bytes::Bytes]) -> String {
         "ERR unknown command '{}', with args beginning with: ",
         truncated_lossy(argv.first().map(|b| &b[..]).unwrap_or(b""), 128)
     );
-    // Redis lists the arguments until the text reaches 128 characters.
+    // Redis lists the arguments until their text reaches 128 characters.
+    let mut args = String::new();
     for a in argv.iter().skip(1) {
-        if s.len() >= 128 {
+        if args.len() >= 128 {
             break;
         }
-        let room = 128 - s.len();
-        s.push('\'');
-        s.push_str(&truncated_lossy(a, room));
-        s.push_str("' ");
+        let room = 128 - args.len();
+        args.push('\'');
+        args.push_str(&truncated_lossy(a, room));
+        args.push_str("' ");
     }
+    s.push_str(&args);
     s
 }
 

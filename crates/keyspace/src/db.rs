@@ -320,6 +320,18 @@ impl DbShard {
         })
     }
 
+    /// One SCAN step that also reports keys whose TTL has passed (`expired == true`)
+    /// so the caller can expire them through `lookup`, as Redis's SCAN does.
+    pub fn scan_with_expired(
+        &self,
+        cursor: u64,
+        now_ms: i64,
+        mut f: impl FnMut(&[u8], &Entry, bool),
+    ) -> u64 {
+        self.keys
+            .scan(cursor, |k, e| f(k, e, self.is_expired(k, e, now_ms)))
+    }
+
     /// Calls `f` for every live key (KEYS, DEBUG DIGEST, snapshots).
     pub fn for_each(&self, now_ms: i64, mut f: impl FnMut(&[u8], &Entry, Option<i64>)) {
         for (k, e) in self.keys.iter() {

@@ -25,6 +25,7 @@ use crate::args;
 use crate::ctx::Ctx;
 use crate::errors;
 use bytes::Bytes;
+use shoal_keyspace::Access;
 use shoal_ds::glob::glob_match;
 
 /// Whether `b` is a C `isspace` byte.
@@ -129,17 +130,25 @@ fn scan_keys(ctx: &mut Ctx, cursor: u64, opts: &ScanOpts) -> (u64, Vec<Bytes>) {
     let mut out = Vec::new();
     let now_ms = ctx.now.ms;
     loop {
-        let shard_done = ctx.with_shard(shard, |db, _ev| {
+        let (dbi, now) = (ctx.db, ctx.now);
+        let shard_done = ctx.with_shard(shard, |db, ev| {
             if db.is_empty() {
                 return true;
             }
-            loop {
-                dc = db.scan(dc, now_ms, |k, e| {
+            // Keys matching the pattern whose TTL passed: expired after the step,
+            // through the choke point, as Redis's SCAN does.
+            let mut stale: Vec<Bytes> = Vec::new();
+            let done = loop {
+                dc = db.scan_with_expired(dc, now_ms, |k, e, expired| {
                     seen += 1;
                     if let Some(p) = &opts.pattern {
                         if !glob_match(p, k, false) {
                             return;
                         }
+                    }
+                    if expired {
+                        stale.push(Bytes::copy_from_slice(k));
+                        return;
                     }
                     if let Some(t) = &opts.type_name {
                         let name = e.value.kind().name().as_bytes();
@@ -150,13 +159,17 @@ fn scan_keys(ctx: &mut Ctx, cursor: u64, opts: &ScanOpts) -> (u64, Vec<Bytes>) {
                     out.push(Bytes::copy_from_slice(k));
                 });
                 if dc == 0 {
-                    return true;
+                    break true;
                 }
                 if budget == 0 || seen >= opts.count {
-                    return false;
+                    break false;
                 }
                 budget -= 1;
+            };
+            for k in stale {
+                db.lookup(dbi, &k, now, Access::NoTouch, ev);
             }
+            done
         });
         if !shard_done {
             return ((dc << bits) | shard as u64, out);

@@ -76,7 +76,7 @@ fn config_get(c: &mut SCtx, argv: &[Bytes]) {
 
 fn config_set(c: &mut SCtx, argv: &[Bytes]) {
     if argv.len() % 2 != 0 {
-        return c.out.error(&errors::wrong_arity("config|set"));
+        return c.out.error(errors::SYNTAX);
     }
     let pairs: Vec<(String, String)> = argv[2..]
         .chunks(2)

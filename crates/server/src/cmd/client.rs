@@ -277,6 +277,12 @@ fn kill(c: &mut SCtx, argv: &[Bytes]) {
         } else if args::is(opt, "LADDR") {
             laddr = Some(lossy(val));
         } else if args::is(opt, "USER") {
+            // Only the default user exists until ACLs arrive.
+            if &val[..] != b"default" {
+                return c
+                    .out
+                    .error(&format!("ERR No such user '{}'", lossy(val)));
+            }
             user = Some(lossy(val));
         } else if args::is(opt, "SKIPME") {
             if args::is(val, "YES") {

@@ -41,6 +41,9 @@ fn select(c: &mut SCtx, argv: &[Bytes]) {
         Ok(v) => v,
         Err(e) => return c.out.error(e),
     };
+    if db < i32::MIN as i64 || db > i32::MAX as i64 {
+        return c.out.error(errors::INT_OUT_OF_RANGE);
+    }
     if db < 0 || db as usize >= c.srv.ks.num_dbs() {
         return c.out.error(errors::DB_OUT_OF_RANGE);
     }

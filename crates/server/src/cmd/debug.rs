@@ -45,6 +45,7 @@ fn debug(c: &mut SCtx, argv: &[Bytes]) {
         ("digest", 2) => digest(c),
         ("digest-value", _) => digest_value(c, &argv[2..]),
         ("protocol", 3) => protocol(c, &argv[2]),
+        ("populate", 3..=5) => populate(c, &argv[2..]),
         ("log", 3) => {
             crate::warning!("DEBUG LOG: {}", lossy(&argv[2]));
             c.out.ok();
@@ -64,6 +65,9 @@ fn debug(c: &mut SCtx, argv: &[Bytes]) {
                 "    A signature of the whole dataset, equal to Redis's for equal data.",
                 "DIGEST-VALUE <key> [<key> ...]",
                 "    A signature of each value.",
+                "POPULATE <count> [<prefix>] [<size>]",
+                "    Create <count> keys <prefix>:<n> (default prefix \"key\") holding \"value:<n>\",",
+                "    cut or zero-padded to <size> bytes; existing keys are left alone.",
                 "PROTOCOL <type>",
                 "    Reply with a sample of a reply type: string, integer, double, bignum,",
                 "    null, array, set, map, attrib, push, verbatim, true, false.",
@@ -204,3 +208,45 @@ fn protocol(c: &mut SCtx, kind: &[u8]) {
     }
 }
 
+
+/// DEBUG POPULATE count [prefix] [size]: bulk-creates test keys in the selected db
+/// (not propagated, as in Redis).
+fn populate(c: &mut SCtx, argv: &[Bytes]) {
+    let positive = |b: &[u8]| match shoal_ds::num::parse_i64(b) {
+        Some(v) if v >= 0 => Ok(v),
+        _ => Err(errors::NOT_POSITIVE),
+    };
+    let count = match positive(&argv[0]) {
+        Ok(v) => v,
+        Err(e) => return c.out.error(e),
+    };
+    let prefix: &[u8] = argv.get(1).map(|b| &b[..]).unwrap_or(b"key");
+    let size = match argv.get(2).map(|b| positive(b)) {
+        None => 0,
+        Some(Ok(v)) => v as usize,
+        Some(Err(e)) => return c.out.error(e),
+    };
+    let now = unix_ms();
+    let db = c.s.db;
+    let mut all = c.srv.ks.lock_all();
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    for i in 0..count {
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.extend_from_slice(format!(":{i}").as_bytes());
+        let idx = c.srv.ks.shard_of(&key);
+        let Some(shard) = all.shard(idx) else { continue };
+        let d = &mut shard.dbs[db];
+        if d.lookup(db, &key, shoal_keyspace::Now::new(now), Access::Write, &mut c.s.ev).is_some() {
+            continue;
+        }
+        let mut val = format!("value:{i}").into_bytes();
+        if size > 0 {
+            val.resize(size, 0);
+        }
+        let v = shoal_keyspace::Value::Str(shoal_keyspace::Str::from_bytes(&val));
+        d.set(&key, v, false, now);
+    }
+    drop(all);
+    c.out.ok();
+}
