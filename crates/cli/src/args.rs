@@ -174,21 +174,31 @@ pub fn parse(argv: &[OsString], stdout_tty: bool) -> Result<Parsed, String> {
                 }
             }
             a if a.starts_with('-') => {
-                return Err(format!("Unrecognized option or bad number of args for: '{a}'"));
+                return Err(format!(
+                    "Unrecognized option or bad number of args for: '{a}'"
+                ));
             }
             _ => break,
         }
         i += 1;
     }
     let command = argv[i..].iter().map(|a| a.as_bytes().to_vec()).collect();
-    Ok(Parsed { config: cfg, action, command })
+    Ok(Parsed {
+        config: cfg,
+        action,
+        command,
+    })
 }
 
 /// Reads `redis://[[user]:[password]@][host][:port][/db]` into `cfg`.
 pub fn parse_uri(uri: &[u8], cfg: &mut Config) -> Result<(), String> {
     const SCHEME: &[u8] = b"redis://";
     const TLS_SCHEME: &[u8] = b"rediss://";
-    let lower: Vec<u8> = uri.iter().take(TLS_SCHEME.len()).map(u8::to_ascii_lowercase).collect();
+    let lower: Vec<u8> = uri
+        .iter()
+        .take(TLS_SCHEME.len())
+        .map(u8::to_ascii_lowercase)
+        .collect();
     if lower.starts_with(TLS_SCHEME) {
         return Err("rediss:// is not supported by shoal-cli yet (no TLS)".to_string());
     }
@@ -327,12 +337,18 @@ mod tests {
 
     #[test]
     fn options_then_command() {
-        let r = p(&["-h", "10.0.0.1", "-p", "7000", "-n", "2", "--raw", "set", "k", "-1"]).unwrap();
+        let r = p(&[
+            "-h", "10.0.0.1", "-p", "7000", "-n", "2", "--raw", "set", "k", "-1",
+        ])
+        .unwrap();
         assert_eq!(r.config.host, "10.0.0.1");
         assert_eq!(r.config.port, 7000);
         assert_eq!(r.config.db, 2);
         assert_eq!(r.config.output, OutputMode::Raw);
-        assert_eq!(r.command, vec![b"set".to_vec(), b"k".to_vec(), b"-1".to_vec()]);
+        assert_eq!(
+            r.command,
+            vec![b"set".to_vec(), b"k".to_vec(), b"-1".to_vec()]
+        );
     }
 
     #[test]
@@ -350,9 +366,15 @@ mod tests {
     #[test]
     fn output_flags_override_the_default() {
         let argv: Vec<OsString> = vec!["--no-raw".into()];
-        assert_eq!(parse(&argv, false).unwrap().config.output, OutputMode::Standard);
+        assert_eq!(
+            parse(&argv, false).unwrap().config.output,
+            OutputMode::Standard
+        );
         assert_eq!(p(&[]).unwrap().config.output, OutputMode::Raw);
-        assert_eq!(parse(&[], true).unwrap().config.output, OutputMode::Standard);
+        assert_eq!(
+            parse(&[], true).unwrap().config.output,
+            OutputMode::Standard
+        );
         assert_eq!(p(&["--csv"]).unwrap().config.output, OutputMode::Csv);
     }
 
@@ -366,7 +388,10 @@ mod tests {
 
         let mut c = Config::new(false);
         parse_uri(b"redis://secret@h", &mut c).unwrap();
-        assert_eq!((c.user.is_none(), c.password.as_deref()), (true, Some(&b"secret"[..])));
+        assert_eq!(
+            (c.user.is_none(), c.password.as_deref()),
+            (true, Some(&b"secret"[..]))
+        );
         assert_eq!((c.host.as_str(), c.port), ("h", 6379));
 
         let mut c = Config::new(false);
@@ -375,7 +400,10 @@ mod tests {
         assert_eq!((c.port, c.db), (7, 0));
 
         let mut c = Config::new(false);
-        assert_eq!(parse_uri(b"http://x", &mut c).unwrap_err(), "Invalid URI scheme");
+        assert_eq!(
+            parse_uri(b"http://x", &mut c).unwrap_err(),
+            "Invalid URI scheme"
+        );
     }
 
     #[test]
@@ -396,7 +424,10 @@ mod tests {
         let r = p(&["--eval", "f.lua", "k", ",", "a"]).unwrap();
         assert_eq!(r.config.eval, Some(PathBuf::from("f.lua")));
         assert_eq!(r.command.len(), 3);
-        assert_eq!(p(&["--cluster", "create", "x"]).unwrap().action, Action::Unsupported("--cluster".into()));
+        assert_eq!(
+            p(&["--cluster", "create", "x"]).unwrap().action,
+            Action::Unsupported("--cluster".into())
+        );
         assert_eq!(p(&["--version"]).unwrap().action, Action::Version);
     }
 }

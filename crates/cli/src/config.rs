@@ -67,7 +67,11 @@ impl Config {
             password: None,
             db: 0,
             resp3: false,
-            output: if stdout_tty { OutputMode::Standard } else { OutputMode::Raw },
+            output: if stdout_tty {
+                OutputMode::Standard
+            } else {
+                OutputMode::Raw
+            },
             mb_delim: b"\n".to_vec(),
             cmd_delim: b"\n".to_vec(),
             repeat: 1,

@@ -30,7 +30,10 @@ pub struct Delims {
 
 impl Default for Delims {
     fn default() -> Self {
-        Delims { element: b"\n".to_vec(), reply: b"\n".to_vec() }
+        Delims {
+            element: b"\n".to_vec(),
+            reply: b"\n".to_vec(),
+        }
     }
 }
 

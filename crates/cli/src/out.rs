@@ -31,7 +31,9 @@ pub struct Buffered {
 
 impl Buffered {
     pub fn new() -> Buffered {
-        Buffered { inner: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()) }
+        Buffered {
+            inner: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+        }
     }
 
     pub fn write(&mut self, bytes: &[u8]) {

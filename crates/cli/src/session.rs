@@ -36,7 +36,10 @@ pub struct Session {
 
 impl Session {
     pub fn new(cfg: Config) -> Session {
-        let delims = Delims { element: cfg.mb_delim.clone(), reply: cfg.cmd_delim.clone() };
+        let delims = Delims {
+            element: cfg.mb_delim.clone(),
+            reply: cfg.cmd_delim.clone(),
+        };
         Session {
             cfg,
             client: None,
@@ -94,7 +97,10 @@ impl Session {
         let mut c = match Client::connect(self.addr(), self.cfg.connect_timeout) {
             Ok(c) => c,
             Err(e) => {
-                out::eprint_line(&format!("Could not connect to Redis at {}: {e}", self.addr_text()));
+                out::eprint_line(&format!(
+                    "Could not connect to Redis at {}: {e}",
+                    self.addr_text()
+                ));
                 return false;
             }
         };
@@ -159,20 +165,26 @@ impl Session {
     /// Runs a command `repeat` times (negative: forever) and prints the replies;
     /// answers `help` locally. Errors are printed before `Err` is returned.
     pub fn issue(&mut self, args: &[Vec<u8>], repeat: i64) -> Result<(), Failed> {
-        let Some(first) = args.first() else { return Ok(()) };
+        let Some(first) = args.first() else {
+            return Ok(());
+        };
         if first.eq_ignore_ascii_case(b"help") || first == b"?" {
             self.print_help(&args[1..]);
             return Ok(());
         }
         let mut redirects = 0;
+        let mut repeat = repeat;
         loop {
             if self.client.is_none() && !self.connect(true) {
                 return Err(Failed);
             }
             match self.send_command(args, repeat) {
                 Ok(Outcome::Done(r)) => return r,
-                Ok(Outcome::Redirect) if redirects < 16 => redirects += 1,
-                Ok(Outcome::Redirect) => return Err(Failed),
+                Ok(Outcome::Redirect(left)) if redirects < 16 => {
+                    redirects += 1;
+                    repeat = left;
+                }
+                Ok(Outcome::Redirect(_)) => return Err(Failed),
                 Err(e) => {
                     out::eprint_line(&format!("Error: {e}"));
                     self.client = None;
@@ -190,6 +202,7 @@ impl Session {
         let raw_strings = raw_string_command(args);
         let mut remaining = repeat;
         while remaining != 0 {
+            let left = remaining;
             if remaining > 0 {
                 remaining -= 1;
             }
@@ -210,7 +223,7 @@ impl Session {
             if self.cfg.cluster_mode {
                 if let Some(redirect) = crate::modes::cluster::parse_redirect(&reply) {
                     self.follow_redirect(&redirect)?;
-                    return Ok(Outcome::Redirect);
+                    return Ok(Outcome::Redirect(left));
                 }
             }
             let is_error = reply.error_text().is_some();
@@ -230,7 +243,11 @@ impl Session {
 
     /// MONITOR and SUBSCRIBE: print every reply until the connection ends or the
     /// first reply is an error.
-    fn stream_replies(&mut self, pubsub: bool, raw_strings: bool) -> Result<Result<(), Failed>, ClientError> {
+    fn stream_replies(
+        &mut self,
+        pubsub: bool,
+        raw_strings: bool,
+    ) -> Result<Result<(), Failed>, ClientError> {
         if pubsub && self.cfg.output != OutputMode::Raw {
             out::print(b"Reading messages... (press Ctrl-C to quit)\n");
         }
@@ -311,8 +328,15 @@ impl Session {
     }
 
     fn follow_redirect(&mut self, r: &crate::modes::cluster::Redirect) -> Result<(), ClientError> {
-        if self.cfg.output == OutputMode::Standard {
-            out::print(format!("-> Redirected to slot [{}] located at {}:{}\n", r.slot, r.host, r.port).as_bytes());
+        // Only the prompt says so; one-shot output stays the reply alone.
+        if self.interactive {
+            out::print(
+                format!(
+                    "-> Redirected to slot [{}] located at {}:{}\n",
+                    r.slot, r.host, r.port
+                )
+                .as_bytes(),
+            );
         }
         self.cfg.host = r.host.clone();
         self.cfg.port = r.port;
@@ -336,6 +360,10 @@ impl Session {
 
     /// The server's one-line summary of a command, from `COMMAND DOCS`.
     fn command_summary(&mut self, name: &str) -> Option<String> {
+        // Inside MULTI the lookup would be queued into the user's transaction.
+        if self.in_multi {
+            return None;
+        }
         let client = self.client.as_mut()?;
         let lower = name.to_ascii_lowercase();
         let (container, full) = match lower.split_once(' ') {
@@ -344,8 +372,14 @@ impl Session {
         };
         let reply = client.call(&["COMMAND", "DOCS", container.as_str()]).ok()?;
         let docs = field(&reply, container.as_bytes())?;
-        let doc = if full == container { docs } else { field(field(docs, b"subcommands")?, full.as_bytes())? };
-        field(doc, b"summary")?.as_bytes().map(|b| String::from_utf8_lossy(b).into_owned())
+        let doc = if full == container {
+            docs
+        } else {
+            field(field(docs, b"subcommands")?, full.as_bytes())?
+        };
+        field(doc, b"summary")?
+            .as_bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 
     /// Runs one command, reconnecting (and saying so) while the server is away, as
@@ -426,14 +460,18 @@ impl Session {
 
 enum Outcome {
     Done(Result<(), Failed>),
-    /// A cluster redirection was followed: send the command again.
-    Redirect,
+    /// A cluster redirection was followed: send the command again, this many
+    /// more times.
+    Redirect(i64),
 }
 
 /// A field of a RESP3 map or of a RESP2 flat key/value array.
 fn field<'a>(f: &'a Frame, key: &[u8]) -> Option<&'a Frame> {
     match f.without_attribute() {
-        Frame::Map(pairs) => pairs.iter().find(|(k, _)| k.as_bytes() == Some(key)).map(|(_, v)| v),
+        Frame::Map(pairs) => pairs
+            .iter()
+            .find(|(k, _)| k.as_bytes() == Some(key))
+            .map(|(_, v)| v),
         Frame::Array(items) => items
             .chunks(2)
             .find(|kv| kv.len() == 2 && kv[0].as_bytes() == Some(key))
@@ -444,7 +482,11 @@ fn field<'a>(f: &'a Frame, key: &[u8]) -> Option<&'a Frame> {
 
 /// Commands whose replies are text for people, printed raw even on a terminal.
 pub fn raw_string_command(args: &[Vec<u8>]) -> bool {
-    let lower: Vec<String> = args.iter().take(2).map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    let lower: Vec<String> = args
+        .iter()
+        .take(2)
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
     let cmd = lower[0].as_str();
     let sub = lower.get(1).map(String::as_str).unwrap_or("");
     let argc = args.len();

@@ -101,15 +101,27 @@ mod tests {
     use super::split_args;
 
     fn s(line: &str) -> Option<Vec<String>> {
-        split_args(line.as_bytes())
-            .map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+        split_args(line.as_bytes()).map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
     }
 
     #[test]
     fn plain_and_quoted() {
-        assert_eq!(s("  set k   v "), Some(vec!["set".into(), "k".into(), "v".into()]));
-        assert_eq!(s(r#"set "a b" 'c d'"#), Some(vec!["set".into(), "a b".into(), "c d".into()]));
-        assert_eq!(s(r#""\x41\n\"" '\'x\n'"#), Some(vec!["A\n\"".into(), "'x\\n".into()]));
+        assert_eq!(
+            s("  set k   v "),
+            Some(vec!["set".into(), "k".into(), "v".into()])
+        );
+        assert_eq!(
+            s(r#"set "a b" 'c d'"#),
+            Some(vec!["set".into(), "a b".into(), "c d".into()])
+        );
+        assert_eq!(
+            s(r#""\x41\n\"" '\'x\n'"#),
+            Some(vec!["A\n\"".into(), "'x\\n".into()])
+        );
         assert_eq!(s(r#""""#), Some(vec!["".into()]));
         assert_eq!(s(""), Some(vec![]));
     }

@@ -20,7 +20,10 @@ pub enum Addr {
 
 impl Addr {
     pub fn tcp(host: impl Into<String>, port: u16) -> Addr {
-        Addr::Tcp { host: host.into(), port }
+        Addr::Tcp {
+            host: host.into(),
+            port,
+        }
     }
 
     pub fn unix(path: impl Into<PathBuf>) -> Addr {
@@ -124,10 +127,19 @@ mod tests {
 
     #[test]
     fn parses_text_forms() {
-        assert_eq!(Addr::parse("127.0.0.1:7000").unwrap(), Addr::tcp("127.0.0.1", 7000));
+        assert_eq!(
+            Addr::parse("127.0.0.1:7000").unwrap(),
+            Addr::tcp("127.0.0.1", 7000)
+        );
         assert_eq!(Addr::parse("[::1]:7000").unwrap(), Addr::tcp("::1", 7000));
-        assert_eq!(Addr::parse("/tmp/s.sock").unwrap(), Addr::unix("/tmp/s.sock"));
-        assert_eq!(Addr::parse("unix:rel.sock").unwrap(), Addr::unix("rel.sock"));
+        assert_eq!(
+            Addr::parse("/tmp/s.sock").unwrap(),
+            Addr::unix("/tmp/s.sock")
+        );
+        assert_eq!(
+            Addr::parse("unix:rel.sock").unwrap(),
+            Addr::unix("rel.sock")
+        );
         assert!(Addr::parse("nohost").is_err());
         assert!(Addr::parse("h:99999").is_err());
         assert!(Addr::parse(":1").is_err());

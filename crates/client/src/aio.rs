@@ -90,7 +90,12 @@ impl AsyncClient {
                 .map_err(|_| ClientError::Timeout)??,
             None => connect_stream(&addr).await?,
         };
-        Ok(AsyncClient { addr, stream, rbuf: ReadBuf::default(), wbuf: BytesMut::new() })
+        Ok(AsyncClient {
+            addr,
+            stream,
+            rbuf: ReadBuf::default(),
+            wbuf: BytesMut::new(),
+        })
     }
 
     /// The address this client connected to.
@@ -187,7 +192,9 @@ impl AsyncClient {
 
     /// `HELLO protover`, returning the server's description.
     pub async fn hello(&mut self, protover: u8) -> Result<Frame, ClientError> {
-        let reply = self.call(&["HELLO".to_string(), protover.to_string()]).await?;
+        let reply = self
+            .call(&["HELLO".to_string(), protover.to_string()])
+            .await?;
         match reply.error_text() {
             Some(e) => Err(ClientError::Server(bytes::Bytes::copy_from_slice(e))),
             None => Ok(reply),

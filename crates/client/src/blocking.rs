@@ -115,8 +115,14 @@ impl Client {
         let write_half = stream.try_clone()?;
         Ok(Client {
             addr,
-            reader: ClientReader { stream, rbuf: ReadBuf::default() },
-            writer: ClientWriter { stream: write_half, wbuf: BytesMut::new() },
+            reader: ClientReader {
+                stream,
+                rbuf: ReadBuf::default(),
+            },
+            writer: ClientWriter {
+                stream: write_half,
+                wbuf: BytesMut::new(),
+            },
         })
     }
 

@@ -28,7 +28,10 @@ pub enum ClientError {
 impl ClientError {
     /// True for errors after which the connection cannot be used any more.
     pub fn is_connection_lost(&self) -> bool {
-        matches!(self, ClientError::Io(_) | ClientError::Closed | ClientError::Protocol(_))
+        matches!(
+            self,
+            ClientError::Io(_) | ClientError::Closed | ClientError::Protocol(_)
+        )
     }
 
     /// True when a deadline passed.

@@ -17,8 +17,13 @@
 //! `Ok(Frame::Error(..))`. Only the helpers that need a success ([`Client::auth`],
 //! [`Client::select`], [`Client::hello`]) turn them into [`ClientError::Server`].
 //!
-//! The reply parser is `shoal_resp::parse_frame`; the read buffer keeps whatever
-//! follows a complete frame, so pipelined replies are never lost.
+//! In RESP3, out-of-band pushes (client-tracking invalidations, pub/sub messages)
+//! arrive through the same calls as `Frame::Push`: a connection that enables them
+//! reads with `read_frame` and sorts pushes from replies itself, as the CLI does.
+//!
+//! Replies are decoded by `shoal_resp::FrameDecoder`, which resumes where the last
+//! read stopped; the read buffer keeps whatever follows a complete frame, so
+//! pipelined replies are never lost.
 
 #![forbid(unsafe_code)]
 

@@ -18,7 +18,10 @@ fn call_renders_every_reply_kind() {
     assert!(c.call(&["GET", "missing"]).unwrap().is_null());
     assert!(matches!(c.call(&["INCR", "n"]).unwrap(), Frame::Integer(1)));
     let err = c.call(&["INCR", "k"]).unwrap();
-    assert!(err.error_text().unwrap().starts_with(b"ERR value is not an integer"));
+    assert!(err
+        .error_text()
+        .unwrap()
+        .starts_with(b"ERR value is not an integer"));
     c.call(&["RPUSH", "l", "a", "b"]).unwrap();
     let items = c.call(&["LRANGE", "l", "0", "-1"]).unwrap();
     let items = items.as_items().unwrap();
@@ -48,7 +51,9 @@ fn pipelined_replies_arrive_in_order() {
     for i in 1..=1000 {
         assert!(matches!(c.read_frame().unwrap(), Frame::Integer(n) if n == i));
     }
-    let replies = c.pipeline(&[vec!["SET", "a", "1"], vec!["GET", "a"], vec!["DEL", "a"]]).unwrap();
+    let replies = c
+        .pipeline(&[vec!["SET", "a", "1"], vec!["GET", "a"], vec!["DEL", "a"]])
+        .unwrap();
     assert_eq!(replies.len(), 3);
     assert_eq!(bulk(&replies[1]), b"1");
     assert!(matches!(replies[2], Frame::Integer(1)));
@@ -58,7 +63,8 @@ fn pipelined_replies_arrive_in_order() {
 fn raw_bytes_and_inline_commands() {
     let srv = server_or_skip!();
     let mut c = Client::connect(srv.addr(), None).unwrap();
-    c.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\ny\r\nPING\r\n").unwrap();
+    c.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\ny\r\nPING\r\n")
+        .unwrap();
     assert!(matches!(c.read_frame().unwrap(), Frame::Simple(_)));
     assert!(matches!(c.read_frame().unwrap(), Frame::Simple(s) if &s[..] == b"PONG"));
 }
@@ -135,4 +141,22 @@ fn read_timeout() {
     c.set_timeout(Some(Duration::from_millis(100))).unwrap();
     c.send(&["BLPOP", "nolist", "0"]).unwrap();
     assert!(c.read_frame().unwrap_err().is_timeout());
+}
+
+#[test]
+fn large_aggregate_reply() {
+    let srv = server_or_skip!();
+    let mut c = Client::connect(srv.addr(), None).unwrap();
+    let cmds: Vec<Vec<String>> = (0..100)
+        .map(|chunk| {
+            let mut cmd = vec!["RPUSH".to_string(), "biglist".to_string()];
+            cmd.extend((0..1000).map(|i| format!("item-{}", chunk * 1000 + i)));
+            cmd
+        })
+        .collect();
+    c.pipeline(&cmds).unwrap();
+    let reply = c.call(&["LRANGE", "biglist", "0", "-1"]).unwrap();
+    let items = reply.as_items().unwrap();
+    assert_eq!(items.len(), 100_000);
+    assert_eq!(bulk(&items[99_999]), b"item-99999");
 }

@@ -38,6 +38,9 @@ pub struct Ctx<'a> {
     /// Number of changes this command made (Redis's `server.dirty` increment).
     pub dirty: u64,
     pub propagate: Propagate,
+    /// Shards of the command's declared keys, found by dispatch: `(address, length,
+    /// shard)` of each key argument, so handlers do not hash a key twice.
+    pub key_shards: &'a [(usize, usize, usize)],
 }
 
 /// A key holds a value of another type than the command expects.
@@ -73,7 +76,7 @@ impl<'a> Ctx<'a> {
     /// Invariant: dispatch locked the shards of every key the command table lists for
     /// this command, and handlers only touch those keys (or call `lock_all`).
     pub fn db_of(&mut self, db: usize, key: &[u8]) -> &mut DbShard {
-        let idx = self.ks.shard_of(key);
+        let idx = self.shard_idx(key);
         let shard = self
             .locked
             .shard(idx)
@@ -97,14 +100,47 @@ impl<'a> Ctx<'a> {
         self.lookup(key, Access::Write)
     }
 
+    /// The shard index of `key`: from dispatch's list when `key` is one of the
+    /// declared key arguments (same bytes in memory), else computed.
+    pub fn shard_idx(&self, key: &[u8]) -> usize {
+        let addr = key.as_ptr() as usize;
+        for &(a, len, shard) in self.key_shards {
+            if a == addr && len == key.len() {
+                return shard;
+            }
+        }
+        self.ks.shard_of(key)
+    }
+
     pub fn lookup(&mut self, key: &[u8], access: Access) -> Option<&mut Entry> {
         let (db, now) = (self.db, self.now);
-        let idx = self.ks.shard_of(key);
+        let idx = self.shard_idx(key);
         let shard = self
             .locked
             .shard(idx)
             .expect("dispatch locks the shard of every key the command declares");
         shard.dbs[db].lookup(db, key, now, access, self.ev)
+    }
+
+    /// Looks `key` up in database `db` and also hands back the reply writer, so a
+    /// handler can reply straight from the stored value without copying it out.
+    pub fn entry_and_out(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        access: Access,
+    ) -> (Option<&mut Entry>, &mut ReplyWriter) {
+        let idx = self.shard_idx(key);
+        let now = self.now;
+        let shard = self
+            .locked
+            .shard(idx)
+            .expect("dispatch locks the shard of every key the command declares");
+        let entry = match shard.dbs.get_mut(db) {
+            Some(d) => d.lookup(db, key, now, access, self.ev),
+            None => None,
+        };
+        (entry, &mut *self.out)
     }
 
     /// The string at `key` for reading: `Ok(None)` if absent, `Err` if another type.

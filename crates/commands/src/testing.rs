@@ -102,6 +102,7 @@ impl TestDb {
             rng: &mut self.rng,
             dirty: 0,
             propagate: Propagate::AsIs,
+            key_shards: &[],
         };
         h(&mut ctx, argv);
         self.dirty += ctx.dirty;

@@ -64,9 +64,18 @@ impl Keyspace {
     /// Locks the shards of `keys` in ascending order.
     pub fn lock_keys<K: AsRef<[u8]>>(&self, keys: impl Iterator<Item = K>) -> Locked<'_> {
         let mut idx: Vec<usize> = keys.map(|k| self.shard_of(k.as_ref())).collect();
+        self.lock_shard_list(&mut idx)
+    }
+
+    /// Locks the shards listed in `idx` (any order, duplicates allowed; the list is
+    /// sorted and deduplicated in place). A single shard takes no allocation.
+    pub fn lock_shard_list(&self, idx: &mut Vec<usize>) -> Locked<'_> {
+        if idx.is_empty() {
+            return Locked::empty();
+        }
         idx.sort_unstable();
         idx.dedup();
-        self.lock_indexes(&idx)
+        self.lock_indexes(idx)
     }
 
     /// Locks the given shard indexes, which must be sorted and unique.

@@ -191,6 +191,9 @@ pub struct RequestParser {
     /// Length of the bulk whose header has been consumed and whose payload is awaited.
     bulk_len: Option<usize>,
     argv: Vec<Bytes>,
+    /// An emptied argv handed back by the caller, reused for the next request so
+    /// that steady-state parsing allocates no vector.
+    spare: Vec<Bytes>,
     /// Bytes at the front of the buffer already searched for the current line's
     /// terminator without success.
     scanned: usize,
@@ -214,6 +217,7 @@ impl RequestParser {
             multibulk_left: 0,
             bulk_len: None,
             argv: Vec::new(),
+            spare: Vec::new(),
             scanned: 0,
             hidden: false,
             poisoned: None,
@@ -243,6 +247,15 @@ impl RequestParser {
     /// See [`set_auth_required`](Self::set_auth_required).
     pub fn auth_required(&self) -> bool {
         self.auth_required
+    }
+
+    /// Hands back an argv returned by [`parse`](Self::parse) once the caller is done
+    /// with it; its allocation is reused (small vectors only).
+    pub fn recycle(&mut self, mut argv: Vec<Bytes>) {
+        argv.clear();
+        if argv.capacity() <= ARGV_PREALLOC_MAX && argv.capacity() > self.spare.capacity() {
+            self.spare = argv;
+        }
     }
 
     /// True when a request is partially parsed: its first bytes have been seen but it
@@ -296,7 +309,12 @@ impl RequestParser {
             if self.kind == Kind::None {
                 match buf.first() {
                     None => return Ok(None),
-                    Some(b'*') => self.kind = Kind::Multibulk,
+                    Some(b'*') => {
+                        if let Some(argv) = self.parse_complete_multibulk(buf) {
+                            return Ok(Some(argv));
+                        }
+                        self.kind = Kind::Multibulk
+                    }
                     Some(_) => self.kind = Kind::Inline,
                 }
             }
@@ -315,6 +333,63 @@ impl RequestParser {
                 }
             }
         }
+    }
+
+    /// The fast path for the common case: a well-formed multibulk request that is
+    /// entirely in `buf`, with short headers and within the limits. It is split off
+    /// in one piece and the arguments are slices of it. Anything else (incomplete,
+    /// malformed, unusual) returns `None` without consuming, and the general parser,
+    /// which knows every error and quirk, takes over.
+    fn parse_complete_multibulk(&mut self, buf: &mut BytesMut) -> Option<Vec<Bytes>> {
+        const MAX_FAST_ARGS: usize = 64;
+        fn small_number(b: &[u8], at: usize) -> Option<(usize, usize)> {
+            // Digits at `at` up to "\r\n"; returns (value, index after "\r\n").
+            let mut v: usize = 0;
+            let mut i = at;
+            while i < b.len() && i - at < 12 {
+                match b[i] {
+                    d @ b'0'..=b'9' => {
+                        if i > at && v == 0 {
+                            return None; // leading zero: leave it to the general parser
+                        }
+                        v = v * 10 + (d - b'0') as usize;
+                    }
+                    b'\r' if i > at && i + 1 < b.len() && b[i + 1] == b'\n' => {
+                        return Some((v, i + 2));
+                    }
+                    _ => return None,
+                }
+                i += 1;
+            }
+            None
+        }
+        let b = &buf[..];
+        let (n, mut pos) = small_number(b, 1)?;
+        if n == 0 || n > MAX_FAST_ARGS || (self.auth_required && n as i64 > UNAUTH_MAX_MULTIBULK_LEN) {
+            return None;
+        }
+        let mut spans = [(0usize, 0usize); MAX_FAST_ARGS];
+        for span in spans.iter_mut().take(n) {
+            if b.get(pos) != Some(&b'$') {
+                return None;
+            }
+            let (len, start) = small_number(b, pos + 1)?;
+            if len > self.limits.max_bulk_len
+                || (self.auth_required && len as i64 > UNAUTH_MAX_BULK_LEN)
+            {
+                return None;
+            }
+            let end = start.checked_add(len)?;
+            if end + 2 > b.len() || b[end] != b'\r' || b[end + 1] != b'\n' {
+                return None;
+            }
+            *span = (start, end);
+            pos = end + 2;
+        }
+        let frame = buf.split_to(pos).freeze();
+        let mut argv = std::mem::take(&mut self.spare);
+        argv.extend(spans[..n].iter().map(|&(s, e)| frame.slice(s..e)));
+        Some(argv)
     }
 
     /// Looks for `term` in `buf` (a line starting at 0) the way Redis's `strchr` does,
@@ -411,7 +486,9 @@ impl RequestParser {
             // 1 <= n <= INT_MAX, so the conversion cannot fail on 32- or 64-bit targets.
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             self.multibulk_left = n;
-            self.argv = Vec::with_capacity(n.min(ARGV_PREALLOC_MAX));
+            let mut argv = std::mem::take(&mut self.spare);
+            argv.reserve(n.min(ARGV_PREALLOC_MAX));
+            self.argv = argv;
         }
         while self.multibulk_left > 0 {
             let len = match self.bulk_len {

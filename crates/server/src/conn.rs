@@ -51,6 +51,7 @@ where
     'conn: loop {
         // Answer every complete request in the buffer.
         let mut processed = 0u64;
+        s.now_ms = unix_ms();
         loop {
             if s.after == After::Close || info.killed.load(Relaxed) {
                 break;
@@ -62,8 +63,12 @@ where
                     }
                     if pause_applies(&srv, &argv) {
                         wait_unpaused(&srv).await;
+                        s.now_ms = unix_ms();
                     }
                     processed += 1;
+                    if processed % 32 == 0 {
+                        s.now_ms = unix_ms();
+                    }
                     let mut before = out.len();
                     let mode_before = s.reply_mode;
                     dispatch(&srv, &mut s, &mut out, &argv);
@@ -78,8 +83,10 @@ where
                             break 'conn;
                         }
                         (block.reply)(&mut out);
+                        s.now_ms = unix_ms();
                     }
                     apply_reply_mode(&mut s, &mut out, before, mode_before);
+                    parser.recycle(argv);
                 }
                 Ok(None) => break,
                 Err(e) => {

@@ -15,7 +15,7 @@ use crate::stats::{self, ThreadStats};
 use bytes::Bytes;
 use shoal_commands::spec::flag;
 use shoal_commands::{errors, Ctx, Propagate};
-use shoal_keyspace::{ExpireMode, Locked, Now};
+use shoal_keyspace::{ExpireMode, Now};
 use shoal_resp::ReplyWriter;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -71,12 +71,16 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
     match e.exec {
         Some(Exec::Data(h)) => {
             s.keys.clear();
+            s.key_shards.clear();
+            s.shard_list.clear();
             shoal_commands::keys::key_positions(e.spec, argv, &mut s.keys);
-            let locked = if s.keys.is_empty() {
-                Locked::empty()
-            } else {
-                srv.ks.lock_keys(s.keys.iter().map(|&i| &argv[i]))
-            };
+            for &i in &s.keys {
+                let k = &argv[i];
+                let shard = srv.ks.shard_of(k);
+                s.key_shards.push((k.as_ptr() as usize, k.len(), shard));
+                s.shard_list.push(shard);
+            }
+            let locked = srv.ks.lock_shard_list(&mut s.shard_list);
             let expire = if s.settings.replica {
                 ExpireMode::HideOnly
             } else {
@@ -87,7 +91,7 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 locked,
                 db: s.db,
                 now: Now {
-                    ms: unix_ms(),
+                    ms: s.now_ms,
                     expire,
                 },
                 out: &mut *out,
@@ -96,6 +100,7 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 rng: &mut s.rng,
                 dirty: 0,
                 propagate: Propagate::AsIs,
+                key_shards: &s.key_shards,
             };
             h(&mut ctx, argv);
             dirty = ctx.dirty;

@@ -106,22 +106,58 @@ pub fn run(prog: &str, args: Vec<String>, sentinel: bool) -> i32 {
     }
     let always_logo = config.bool("always-show-logo");
     let srv = Server::new(config, sentinel);
-    let workers = std::thread::available_parallelism()
+    // One single-threaded runtime per core: a connection lives on one thread for
+    // its whole life, so serving it needs no cross-thread wake-ups or work stealing.
+    // The main thread's runtime also runs the listeners and background services.
+    let n = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("shoal-worker")
-        .enable_all()
-        .build()
-    {
+    let build = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let main_rt = match build() {
         Ok(rt) => rt,
         Err(e) => {
             warning!("Failed creating the runtime: {e}");
             return 1;
         }
     };
-    rt.block_on(serve(srv, always_logo))
+    let mut handles = vec![main_rt.handle().clone()];
+    let mut threads = Vec::new();
+    for i in 1..n {
+        let rt = match build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                warning!("Failed creating the runtime: {e}");
+                return 1;
+            }
+        };
+        handles.push(rt.handle().clone());
+        let mut stop = srv.shutdown_rx();
+        let spawned = std::thread::Builder::new()
+            .name(format!("shoal-worker-{i}"))
+            .spawn(move || {
+                rt.block_on(async move {
+                    let _ = stop.changed().await;
+                });
+            });
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                warning!("Failed starting worker thread: {e}");
+                return 1;
+            }
+        }
+    }
+    let _ = srv.workers.set(handles);
+    let code = main_rt.block_on(serve(srv.clone(), always_logo));
+    srv.request_shutdown();
+    for t in threads {
+        let _ = t.join();
+    }
+    code
 }
 
 async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {

@@ -123,7 +123,17 @@ pub async fn accept_tcp(srv: Arc<Server>, listener: TcpListener) {
             fd,
             unix_ms(),
         ));
-        tokio::spawn(crate::conn::serve(srv.clone(), stream, info));
+        // Re-register the socket with the reactor of the worker that will serve it, so
+        // its readiness events wake the task on its own thread.
+        let Ok(std_stream) = stream.into_std() else {
+            continue;
+        };
+        let srv2 = srv.clone();
+        srv.spawn_connection(async move {
+            if let Ok(stream) = tokio::net::TcpStream::from_std(std_stream) {
+                crate::conn::serve(srv2, stream, info).await;
+            }
+        });
     }
 }
 
@@ -157,7 +167,15 @@ pub async fn accept_unix(srv: Arc<Server>, listener: UnixListener, path: String)
             unix_ms(),
         ));
         info.set_flag(cflag::UNIX_SOCKET, true);
-        tokio::spawn(crate::conn::serve(srv.clone(), stream, info));
+        let Ok(std_stream) = stream.into_std() else {
+            continue;
+        };
+        let srv2 = srv.clone();
+        srv.spawn_connection(async move {
+            if let Ok(stream) = tokio::net::UnixStream::from_std(std_stream) {
+                crate::conn::serve(srv2, stream, info).await;
+            }
+        });
     }
 }
 

@@ -71,6 +71,9 @@ pub struct Server {
     pub expired_stale_perc: AtomicU64,
     pub expire_cycle_cpu_ms: AtomicU64,
     pub executable: String,
+    /// The worker runtimes connections are spread over (set once at start-up).
+    pub workers: std::sync::OnceLock<Vec<tokio::runtime::Handle>>,
+    pub next_worker: AtomicUsize,
     pub sentinel_mode: bool,
 }
 
@@ -137,6 +140,8 @@ impl Server {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             sentinel_mode,
+            workers: std::sync::OnceLock::new(),
+            next_worker: AtomicUsize::new(0),
         };
         srv.apply_config();
         Arc::new(srv)
@@ -196,5 +201,24 @@ impl Server {
 
     pub fn shutdown_rx(&self) -> watch::Receiver<bool> {
         self.shutdown_tx.subscribe()
+    }
+}
+
+impl Server {
+    /// Starts a connection task on the next worker runtime (round robin), or on the
+    /// current runtime before the workers exist.
+    pub fn spawn_connection<F>(&self, fut: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match self.workers.get() {
+            Some(w) if !w.is_empty() => {
+                let i = self.next_worker.fetch_add(1, Relaxed) % w.len();
+                w[i].spawn(fut);
+            }
+            _ => {
+                tokio::spawn(fut);
+            }
+        }
     }
 }

@@ -38,8 +38,13 @@ pub struct Session {
     pub settings_gen: u64,
     pub ev: Events,
     pub rng: SmallRng,
-    /// Reused buffer for key positions.
+    /// Reused buffers for key positions, their shards, and the shards to lock.
     pub keys: Vec<usize>,
+    pub key_shards: Vec<(usize, usize, usize)>,
+    pub shard_list: Vec<usize>,
+    /// Unix time in ms for the commands of the current batch (refreshed by the
+    /// connection before each batch and every few commands).
+    pub now_ms: i64,
     pub monitor: bool,
     /// Set by a command that must wait before replying (WAIT; blocking commands
     /// later): the connection suspends until the deadline, then runs `reply`.
@@ -68,6 +73,9 @@ impl Session {
             ev: Events::default(),
             rng: SmallRng::from_entropy(),
             keys: Vec::new(),
+            key_shards: Vec::new(),
+            shard_list: Vec::new(),
+            now_ms: 0,
             monitor: false,
             block: None,
         }

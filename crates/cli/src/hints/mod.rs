@@ -43,8 +43,11 @@ pub fn lookup(words: &[Vec<u8>]) -> Option<(&'static CommandHelp, usize)> {
         if parts.len() > words.len() {
             continue;
         }
-        let matches = parts.iter().zip(words).all(|(p, w)| p.as_bytes().eq_ignore_ascii_case(w));
-        if matches && best.map_or(true, |(_, n)| parts.len() > n) {
+        let matches = parts
+            .iter()
+            .zip(words)
+            .all(|(p, w)| p.as_bytes().eq_ignore_ascii_case(w));
+        if matches && best.is_none_or(|(_, n)| parts.len() > n) {
             best = Some((c, parts.len()));
         }
     }
@@ -70,7 +73,11 @@ pub fn hint(line: &str) -> Option<String> {
         hint = &hint[1..];
     }
     let ends_with_space = line.ends_with(|c: char| c.is_ascii_whitespace());
-    Some(if ends_with_space { hint.to_string() } else { format!(" {hint}") })
+    Some(if ends_with_space {
+        hint.to_string()
+    } else {
+        format!(" {hint}")
+    })
 }
 
 /// TAB completions for `line`: whole command names (the line is replaced), or
@@ -115,7 +122,10 @@ pub fn help_text(topic: &[Vec<u8>], summary: &mut dyn FnMut(&str) -> Option<Stri
     let first = String::from_utf8_lossy(&topic[0]).to_string();
     let mut out = String::new();
     if let Some(group) = first.strip_prefix('@') {
-        for c in commands().iter().filter(|c| c.group.eq_ignore_ascii_case(group)) {
+        for c in commands()
+            .iter()
+            .filter(|c| c.group.eq_ignore_ascii_case(group))
+        {
             entry_text(c, summary, false, &mut out);
         }
         return out;
@@ -133,7 +143,10 @@ fn entry_text(
     with_group: bool,
     out: &mut String,
 ) {
-    out.push_str(&format!("\r\n  {BOLD}{}{RESET} {GREY}{}{RESET}\r\n", c.name, c.params));
+    out.push_str(&format!(
+        "\r\n  {BOLD}{}{RESET} {GREY}{}{RESET}\r\n",
+        c.name, c.params
+    ));
     if let Some(s) = summary(c.name) {
         out.push_str(&format!("  {YELLOW}summary:{RESET} {s}\r\n"));
     }
@@ -154,7 +167,8 @@ fn general_help() -> String {
          \n\
          Preferences:\n\
          \x20     \":set hints\" shows argument hints while typing\n\
-         \x20     \":set nohints\" hides them\n",
+         \x20     \":set nohints\" hides them\n\
+         Put preferences in ~/.shoalclirc to keep them.\n",
         crate::usage::version_line()
     )
 }
@@ -172,7 +186,10 @@ mod tests {
         assert_eq!(hint("set k v").unwrap(), " [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]");
         assert_eq!(hint("get k ").unwrap(), "");
         assert_eq!(hint("ping").unwrap(), " [message]");
-        assert_eq!(hint("client kill").unwrap().split(' ').nth(1), Some("ip:port|[ID"));
+        assert_eq!(
+            hint("client kill").unwrap().split(' ').nth(1),
+            Some("ip:port|[ID")
+        );
         assert_eq!(hint("client").unwrap(), " ");
         assert!(hint("nosuchcommand").is_none());
         assert!(hint("").is_none());

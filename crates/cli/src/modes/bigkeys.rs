@@ -25,12 +25,36 @@ pub struct TypeSpec {
 
 /// Known types in the order of the summary.
 pub const TYPES: &[TypeSpec] = &[
-    TypeSpec { name: "list", size_cmd: "LLEN", unit: "items" },
-    TypeSpec { name: "hash", size_cmd: "HLEN", unit: "fields" },
-    TypeSpec { name: "string", size_cmd: "STRLEN", unit: "bytes" },
-    TypeSpec { name: "stream", size_cmd: "XLEN", unit: "entries" },
-    TypeSpec { name: "set", size_cmd: "SCARD", unit: "members" },
-    TypeSpec { name: "zset", size_cmd: "ZCARD", unit: "members" },
+    TypeSpec {
+        name: "list",
+        size_cmd: "LLEN",
+        unit: "items",
+    },
+    TypeSpec {
+        name: "hash",
+        size_cmd: "HLEN",
+        unit: "fields",
+    },
+    TypeSpec {
+        name: "string",
+        size_cmd: "STRLEN",
+        unit: "bytes",
+    },
+    TypeSpec {
+        name: "stream",
+        size_cmd: "XLEN",
+        unit: "entries",
+    },
+    TypeSpec {
+        name: "set",
+        size_cmd: "SCARD",
+        unit: "members",
+    },
+    TypeSpec {
+        name: "zset",
+        size_cmd: "ZCARD",
+        unit: "members",
+    },
 ];
 
 /// Running totals for one type.
@@ -66,7 +90,12 @@ impl Survey {
                 ..TypeStats::default()
             })
             .collect();
-        Survey { memory, types, sampled: 0, total_key_len: 0 }
+        Survey {
+            memory,
+            types,
+            sampled: 0,
+            total_key_len: 0,
+        }
     }
 
     fn unit<'a>(&self, t: &'a TypeStats) -> &'a str {
@@ -82,7 +111,12 @@ impl Survey {
         if let Some(i) = self.types.iter().position(|t| t.name == name) {
             return i;
         }
-        self.types.push(TypeStats { name: name.to_string(), size_cmd: None, unit: "bytes", ..TypeStats::default() });
+        self.types.push(TypeStats {
+            name: name.to_string(),
+            size_cmd: None,
+            unit: "bytes",
+            ..TypeStats::default()
+        });
         self.types.len() - 1
     }
 
@@ -105,7 +139,7 @@ impl Survey {
             t.biggest_key = Some(quoted);
             t.biggest = size;
         }
-        if self.sampled % 1_000_000 == 0 {
+        if self.sampled.is_multiple_of(1_000_000) {
             let s = format!("[{pct:05.2}%] Sampled {} keys so far\n", self.sampled);
             line = Some(line.unwrap_or_default() + &s);
         }
@@ -116,17 +150,37 @@ impl Survey {
     pub fn summary(&self) -> String {
         let mut s = String::from("\n-------- summary -------\n\n");
         s.push_str(&format!("Sampled {} keys in the keyspace!\n", self.sampled));
-        let avg_len = if self.total_key_len > 0 { self.total_key_len as f64 / self.sampled as f64 } else { 0.0 };
-        s.push_str(&format!("Total key length in bytes is {} (avg len {avg_len:.2})\n\n", self.total_key_len));
+        let avg_len = if self.total_key_len > 0 {
+            self.total_key_len as f64 / self.sampled as f64
+        } else {
+            0.0
+        };
+        s.push_str(&format!(
+            "Total key length in bytes is {} (avg len {avg_len:.2})\n\n",
+            self.total_key_len
+        ));
         for t in &self.types {
             if let Some(k) = &t.biggest_key {
-                s.push_str(&format!("Biggest {:>6} found '{k}' has {} {}\n", t.name, t.biggest, self.unit(t)));
+                s.push_str(&format!(
+                    "Biggest {:>6} found '{k}' has {} {}\n",
+                    t.name,
+                    t.biggest,
+                    self.unit(t)
+                ));
             }
         }
         s.push('\n');
         for t in &self.types {
-            let pct = if self.sampled > 0 { 100.0 * t.count as f64 / self.sampled as f64 } else { 0.0 };
-            let avg = if t.count > 0 { t.total as f64 / t.count as f64 } else { 0.0 };
+            let pct = if self.sampled > 0 {
+                100.0 * t.count as f64 / self.sampled as f64
+            } else {
+                0.0
+            };
+            let avg = if t.count > 0 {
+                t.total as f64 / t.count as f64
+            } else {
+                0.0
+            };
             s.push_str(&format!(
                 "{} {}s with {} {} ({pct:05.2}% of keys, avg size {avg:.2})\n",
                 t.count,
@@ -145,7 +199,10 @@ const INTRO: &str = "\n# Scanning the entire keyspace to find biggest keys as we
 
 pub fn run(session: &mut Session, memory: bool) -> i32 {
     let dbsize = session.call_or_exit(&["DBSIZE"]);
-    let Some(total_keys) = dbsize.as_int().filter(|_| matches!(dbsize, Frame::Integer(_))) else {
+    let Some(total_keys) = dbsize
+        .as_int()
+        .filter(|_| matches!(dbsize, Frame::Integer(_)))
+    else {
         out::eprint_line("Couldn't determine DBSIZE!");
         return 1;
     };
@@ -156,9 +213,16 @@ pub fn run(session: &mut Session, memory: bool) -> i32 {
     let mut cursor = b"0".to_vec();
     let mut loops: u64 = 0;
     loop {
-        let pct = if total_keys > 0 { 100.0 * survey.sampled as f64 / total_keys as f64 } else { 0.0 };
+        let pct = if total_keys > 0 {
+            100.0 * survey.sampled as f64 / total_keys as f64
+        } else {
+            0.0
+        };
         let (next, keys) = scan_once(session, &scan_command(&cursor, None, None));
-        let keys: Vec<Vec<u8>> = keys.iter().filter_map(|k| k.as_bytes().map(<[u8]>::to_vec)).collect();
+        let keys: Vec<Vec<u8>> = keys
+            .iter()
+            .filter_map(|k| k.as_bytes().map(<[u8]>::to_vec))
+            .collect();
         let types = key_types(session, &mut survey, &keys);
         let sizes = key_sizes(session, &survey, &keys, &types, memory, samples);
         for ((key, ty), size) in keys.iter().zip(&types).zip(&sizes) {
@@ -169,7 +233,7 @@ pub fn run(session: &mut Session, memory: bool) -> i32 {
             }
         }
         loops += 1;
-        if !interval.is_zero() && loops % 100 == 0 {
+        if !interval.is_zero() && loops.is_multiple_of(100) {
             sleep(interval);
         }
         cursor = next;
@@ -182,13 +246,19 @@ pub fn run(session: &mut Session, memory: bool) -> i32 {
 }
 
 fn key_types(session: &mut Session, survey: &mut Survey, keys: &[Vec<u8>]) -> Vec<Option<usize>> {
-    let cmds: Vec<Vec<Vec<u8>>> = keys.iter().map(|k| vec![b"TYPE".to_vec(), k.clone()]).collect();
+    let cmds: Vec<Vec<Vec<u8>>> = keys
+        .iter()
+        .map(|k| vec![b"TYPE".to_vec(), k.clone()])
+        .collect();
     let replies = session.pipeline_or_exit(&cmds);
     replies
         .iter()
         .map(|r| {
             if let Some(e) = r.error_text() {
-                out::eprint_line(&format!("TYPE returned an error: {}", String::from_utf8_lossy(e)));
+                out::eprint_line(&format!(
+                    "TYPE returned an error: {}",
+                    String::from_utf8_lossy(e)
+                ));
                 std::process::exit(1);
             }
             let name = String::from_utf8_lossy(r.as_bytes().unwrap_or(b"none")).into_owned();
@@ -230,7 +300,11 @@ fn key_sizes(
         slots.push(Some(cmds.len()));
         cmds.push(cmd);
     }
-    let replies = if cmds.is_empty() { Vec::new() } else { session.pipeline_or_exit(&cmds) };
+    let replies = if cmds.is_empty() {
+        Vec::new()
+    } else {
+        session.pipeline_or_exit(&cmds)
+    };
     keys.iter()
         .zip(slots)
         .map(|(k, slot)| {

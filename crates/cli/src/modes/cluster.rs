@@ -24,7 +24,12 @@ pub fn parse_redirect(f: &Frame) -> Option<Redirect> {
     };
     let slot = words.next()?.parse().ok()?;
     let (host, port) = words.next()?.rsplit_once(':')?;
-    Some(Redirect { ask, slot, host: host.to_string(), port: port.parse().ok()? })
+    Some(Redirect {
+        ask,
+        slot,
+        host: host.to_string(),
+        port: port.parse().ok()?,
+    })
 }
 
 #[cfg(test)]
@@ -37,10 +42,18 @@ mod tests {
         let m = Frame::Error(Bytes::from_static(b"MOVED 3999 127.0.0.1:6381"));
         assert_eq!(
             parse_redirect(&m),
-            Some(Redirect { ask: false, slot: 3999, host: "127.0.0.1".into(), port: 6381 })
+            Some(Redirect {
+                ask: false,
+                slot: 3999,
+                host: "127.0.0.1".into(),
+                port: 6381
+            })
         );
         let a = Frame::Error(Bytes::from_static(b"ASK 1 h:7"));
         assert!(parse_redirect(&a).unwrap().ask);
-        assert_eq!(parse_redirect(&Frame::Error(Bytes::from_static(b"ERR x"))), None);
+        assert_eq!(
+            parse_redirect(&Frame::Error(Bytes::from_static(b"ERR x"))),
+            None
+        );
     }
 }

@@ -18,14 +18,20 @@ pub fn eval_args(script: Vec<u8>, words: &[Vec<u8>]) -> Vec<Vec<u8>> {
             keys.push(w.clone());
         }
     }
-    let mut cmd = vec![b"EVAL".to_vec(), script, keys.len().to_string().into_bytes()];
+    let mut cmd = vec![
+        b"EVAL".to_vec(),
+        script,
+        keys.len().to_string().into_bytes(),
+    ];
     cmd.extend(keys);
     cmd.extend(argv);
     cmd
 }
 
 pub fn run(session: &mut Session, words: Vec<Vec<u8>>) -> i32 {
-    let Some(path) = session.cfg.eval.clone() else { return 1 };
+    let Some(path) = session.cfg.eval.clone() else {
+        return 1;
+    };
     let script = match std::fs::read(&path) {
         Ok(s) => s,
         Err(e) => {
@@ -56,6 +62,9 @@ mod tests {
             w(&["EVAL", "s", "2", "k1", "k2", "a", ",", "b"])
         );
         assert_eq!(eval_args(b"s".to_vec(), &w(&[])), w(&["EVAL", "s", "0"]));
-        assert_eq!(eval_args(b"s".to_vec(), &w(&["k,a"])), w(&["EVAL", "s", "1", "k,a"]));
+        assert_eq!(
+            eval_args(b"s".to_vec(), &w(&["k,a"])),
+            w(&["EVAL", "s", "1", "k,a"])
+        );
     }
 }

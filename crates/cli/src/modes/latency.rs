@@ -55,8 +55,20 @@ impl Stats {
                 self.avg(),
                 self.count
             ),
-            OutputMode::Csv => format!("{},{},{:.2},{}\n", self.min, self.max, self.avg(), self.count),
-            OutputMode::Raw => format!("{} {} {:.2} {}\n", self.min, self.max, self.avg(), self.count),
+            OutputMode::Csv => format!(
+                "{},{},{:.2},{}\n",
+                self.min,
+                self.max,
+                self.avg(),
+                self.count
+            ),
+            OutputMode::Raw => format!(
+                "{} {} {:.2} {}\n",
+                self.min,
+                self.max,
+                self.avg(),
+                self.count
+            ),
         }
     }
 }
@@ -64,8 +76,16 @@ impl Stats {
 pub fn run(session: &mut Session, history: bool) -> i32 {
     let mode = session.cfg.output;
     let given = session.cfg.interval;
-    let history_every = if given.is_zero() { HISTORY_DEFAULT } else { given };
-    let single_run = if given.is_zero() { Duration::from_secs(1) } else { given };
+    let history_every = if given.is_zero() {
+        HISTORY_DEFAULT
+    } else {
+        given
+    };
+    let single_run = if given.is_zero() {
+        Duration::from_secs(1)
+    } else {
+        given
+    };
     let mut stats = Stats::default();
     let mut since = Instant::now();
     loop {
@@ -81,7 +101,9 @@ pub fn run(session: &mut Session, history: bool) -> i32 {
             return 0;
         }
         if history && since.elapsed() > history_every {
-            out::print(format!(" -- {:.2} seconds range\n", since.elapsed().as_secs_f64()).as_bytes());
+            out::print(
+                format!(" -- {:.2} seconds range\n", since.elapsed().as_secs_f64()).as_bytes(),
+            );
             since = Instant::now();
             stats = Stats::default();
         }
@@ -99,7 +121,10 @@ mod tests {
         for ms in [1, 0, 0] {
             s.add(ms);
         }
-        assert_eq!(s.render(OutputMode::Standard), "min: 0, max: 1, avg: 0.33 (3 samples)");
+        assert_eq!(
+            s.render(OutputMode::Standard),
+            "min: 0, max: 1, avg: 0.33 (3 samples)"
+        );
         assert_eq!(s.render(OutputMode::Raw), "0 1 0.33 3\n");
         assert_eq!(s.render(OutputMode::Csv), "0,1,0.33,3\n");
     }

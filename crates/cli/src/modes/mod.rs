@@ -42,7 +42,9 @@ impl Mode {
     /// The mode for these options and command-line words.
     pub fn select(cfg: &Config, command: Vec<Vec<u8>>) -> Mode {
         if cfg.latency {
-            Mode::Latency { history: cfg.latency_history }
+            Mode::Latency {
+                history: cfg.latency_history,
+            }
         } else if cfg.pipe {
             Mode::Pipe
         } else if cfg.bigkeys {

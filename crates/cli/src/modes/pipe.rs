@@ -24,7 +24,9 @@ struct Tally {
 }
 
 pub fn run(session: &mut Session) -> i32 {
-    let Some(client) = session.take_client() else { return 1 };
+    let Some(client) = session.take_client() else {
+        return 1;
+    };
     let (reader, mut writer) = client.into_split();
     let marker = random_marker();
     let start = Instant::now();
@@ -70,11 +72,20 @@ pub fn run(session: &mut Session) -> i32 {
             Ok(t) => break t,
             Err(mpsc::RecvTimeoutError::Disconnected) => return 1,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let idle = start.elapsed().as_millis() as u64 - last_reply.load(Ordering::Relaxed);
+                let idle = (start.elapsed().as_millis() as u64)
+                    .saturating_sub(last_reply.load(Ordering::Relaxed));
                 if !timeout.is_zero() && idle > timeout.as_millis() as u64 {
-                    out::eprint_line(&format!("No replies for {} seconds: exiting.", timeout.as_secs()));
+                    out::eprint_line(&format!(
+                        "No replies for {} seconds: exiting.",
+                        timeout.as_secs()
+                    ));
                     writer.shutdown();
-                    let mut t = rx.recv().unwrap_or(Tally { replies: 0, errors: 0, done: false, failure: None });
+                    let mut t = rx.recv().unwrap_or(Tally {
+                        replies: 0,
+                        errors: 0,
+                        done: false,
+                        failure: None,
+                    });
                     t.errors += 1;
                     t.failure = None;
                     break t;
@@ -93,8 +104,18 @@ pub fn run(session: &mut Session) -> i32 {
     }
 }
 
-fn count_replies(mut reader: ClientReader, marker: &[u8], last: &AtomicU64, start: Instant) -> Tally {
-    let mut t = Tally { replies: 0, errors: 0, done: false, failure: None };
+fn count_replies(
+    mut reader: ClientReader,
+    marker: &[u8],
+    last: &AtomicU64,
+    start: Instant,
+) -> Tally {
+    let mut t = Tally {
+        replies: 0,
+        errors: 0,
+        done: false,
+        failure: None,
+    };
     loop {
         let f = match reader.read_frame() {
             Ok(f) => f,
@@ -119,7 +140,10 @@ fn count_replies(mut reader: ClientReader, marker: &[u8], last: &AtomicU64, star
 /// 20 bytes that no real reply will equal by chance (time, pid and a counter
 /// mixed by a 64-bit hash; no RNG dependency needed).
 fn random_marker() -> Vec<u8> {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let mut x = (nanos as u64) ^ ((std::process::id() as u64) << 32) ^ 0x9e37_79b9_7f4a_7c15;
     let mut out = Vec::with_capacity(20);
     while out.len() < 20 {

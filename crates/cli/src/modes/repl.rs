@@ -35,6 +35,7 @@ pub enum Next {
 
 pub fn run(session: &mut Session) -> i32 {
     session.interactive = true;
+    load_preferences(session);
     session.connect(false);
     if std::io::stdin().is_terminal() {
         run_editor(session)
@@ -67,7 +68,9 @@ fn run_editor(session: &mut Session) -> i32 {
         Ok(e) => e,
         Err(_) => return run_plain(session),
     };
-    editor.set_helper(Some(CliHelper { hints: session.cfg.hints }));
+    editor.set_helper(Some(CliHelper {
+        hints: session.cfg.hints,
+    }));
     let history = history_path();
     if let Some(p) = &history {
         let _ = editor.load_history(p);
@@ -108,7 +111,9 @@ pub fn handle_line(
         out::print(b"Invalid argument(s)\n");
         return Next::Continue;
     };
-    let Some(first) = args.first() else { return Next::Continue };
+    let Some(first) = args.first() else {
+        return Next::Continue;
+    };
     let lower = String::from_utf8_lossy(first).to_ascii_lowercase();
     if lower == "quit" || lower == "exit" {
         return Next::Exit(0);
@@ -155,11 +160,17 @@ fn repeat_prefix(args: &[Vec<u8>]) -> Result<(i64, usize), ()> {
         return Ok((1, 0));
     }
     let first = &args[0];
-    let digits = first.strip_prefix(b"-").or_else(|| first.strip_prefix(b"+")).unwrap_or(first);
+    let digits = first
+        .strip_prefix(b"-")
+        .or_else(|| first.strip_prefix(b"+"))
+        .unwrap_or(first);
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return Ok((1, 0));
     }
-    match std::str::from_utf8(first).ok().and_then(|s| s.parse::<i64>().ok()) {
+    match std::str::from_utf8(first)
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+    {
         Some(n) if n > 0 => Ok((n, 1)),
         _ => Err(()),
     }
@@ -170,8 +181,16 @@ fn set_preference(
     args: &[Vec<u8>],
     editor: Option<&mut Editor<CliHelper, FileHistory>>,
 ) {
-    let words: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
-    match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
+    match words
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [":set", "hints"] => session.cfg.hints = true,
         [":set", "nohints"] => session.cfg.hints = false,
         [":set", other, ..] => {
@@ -186,7 +205,10 @@ fn set_preference(
 
 /// Lines holding secrets stay out of the history file.
 fn is_sensitive(args: &[Vec<u8>]) -> bool {
-    let w: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    let w: Vec<String> = args
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
     let has = |word: &str| w.iter().skip(1).any(|a| a == word);
     match w[0].as_str() {
         "auth" => true,
@@ -195,9 +217,32 @@ fn is_sensitive(args: &[Vec<u8>]) -> bool {
         "migrate" => has("auth") || has("auth2"),
         "config" => {
             w.get(1).is_some_and(|s| s == "set")
-                && w.iter().skip(2).any(|a| matches!(a.as_str(), "masterauth" | "masteruser" | "requirepass"))
+                && w.iter()
+                    .skip(2)
+                    .any(|a| matches!(a.as_str(), "masterauth" | "masteruser" | "requirepass"))
         }
         _ => false,
+    }
+}
+
+/// Applies the `:set ...` lines of `$REDISCLI_RCFILE`, else `~/.shoalclirc`.
+fn load_preferences(session: &mut Session) {
+    let path = match std::env::var_os("REDISCLI_RCFILE") {
+        Some(p) => PathBuf::from(p),
+        None => match std::env::var_os("HOME") {
+            Some(h) => PathBuf::from(h).join(".shoalclirc"),
+            None => return,
+        },
+    };
+    let Ok(text) = std::fs::read(&path) else {
+        return;
+    };
+    for line in text.split(|&c| c == b'\n') {
+        if let Some(args) = split_args(line) {
+            if args.first().is_some_and(|a| a.starts_with(b":")) {
+                set_preference(session, &args, None);
+            }
+        }
     }
 }
 
@@ -223,7 +268,12 @@ pub struct CliHelper {
 impl Completer for CliHelper {
     type Candidate = String;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
         Ok((0, hints::complete(&line[..pos])))
     }
 }

@@ -39,7 +39,10 @@ pub fn scan_once(session: &mut Session, cmd: &[Vec<u8>]) -> (Vec<u8>, Vec<Frame>
         std::process::exit(1);
     }
     let cursor = items[0].as_bytes().unwrap_or(b"0").to_vec();
-    let keys = items[1].as_items().map(<[Frame]>::to_vec).unwrap_or_default();
+    let keys = items[1]
+        .as_items()
+        .map(<[Frame]>::to_vec)
+        .unwrap_or_default();
     (cursor, keys)
 }
 

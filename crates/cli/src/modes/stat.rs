@@ -8,7 +8,8 @@ use shoal_client::FrameExt;
 use std::thread::sleep;
 use std::time::Duration;
 
-const HEADER: &str = "------- data ------ --------------------- load -------------------- - child -\n\
+const HEADER: &str =
+    "------- data ------ --------------------- load -------------------- - child -\n\
 keys       mem      clients blocked requests            connections          \n";
 
 /// The value after `field` and one separator character in INFO text, up to a
@@ -27,8 +28,18 @@ pub fn info_long(info: &str, field: &str) -> Option<i64> {
 
 /// Bytes as redis-cli shows them: `512B`, `1.18M`, `2.00G`.
 pub fn bytes_to_human(n: i64) -> String {
-    let (sign, n) = if n < 0 { ("-", n.unsigned_abs()) } else { ("", n as u64) };
-    let units = [(1u64 << 50, "P"), (1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    let (sign, n) = if n < 0 {
+        ("-", n.unsigned_abs())
+    } else {
+        ("", n as u64)
+    };
+    let units = [
+        (1u64 << 50, "P"),
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
+    ];
     if n >= 1 << 60 {
         return format!("{sign}{n}B");
     }
@@ -43,12 +54,18 @@ pub fn bytes_to_human(n: i64) -> String {
 /// One row of the table from an INFO reply; `prev_requests` is the previous
 /// row's total (0 for the first row, which shows `+0`).
 pub fn stat_row(info: &str, prev_requests: i64) -> (String, i64) {
-    let keys: i64 = (0..20).filter_map(|db| info_long(info, &format!("db{db}:keys"))).sum();
+    let keys: i64 = (0..20)
+        .filter_map(|db| info_long(info, &format!("db{db}:keys")))
+        .sum();
     let mem = bytes_to_human(info_long(info, "used_memory").unwrap_or(0));
     let clients = info_long(info, "connected_clients").unwrap_or(0);
     let blocked = info_long(info, "blocked_clients").unwrap_or(0);
     let requests = info_long(info, "total_commands_processed").unwrap_or(0);
-    let delta = if prev_requests == 0 { 0 } else { requests - prev_requests };
+    let delta = if prev_requests == 0 {
+        0
+    } else {
+        requests - prev_requests
+    };
     let conns = info_long(info, "total_connections_received").unwrap_or(0);
     let mut row = format!(
         "{:<11}{:<8} {:<8}{:<8}{:<19} {:<12}",
@@ -74,7 +91,11 @@ pub fn stat_row(info: &str, prev_requests: i64) -> (String, i64) {
 }
 
 pub fn run(session: &mut Session) -> i32 {
-    let interval = if session.cfg.interval.is_zero() { Duration::from_secs(1) } else { session.cfg.interval };
+    let interval = if session.cfg.interval.is_zero() {
+        Duration::from_secs(1)
+    } else {
+        session.cfg.interval
+    };
     let mut requests = 0;
     let mut rows = 0u64;
     loop {
@@ -84,7 +105,7 @@ pub fn run(session: &mut Session) -> i32 {
             return 1;
         }
         let info = String::from_utf8_lossy(reply.as_bytes().unwrap_or_default()).into_owned();
-        if rows % 20 == 0 {
+        if rows.is_multiple_of(20) {
             out::print(HEADER.as_bytes());
         }
         rows += 1;
@@ -104,7 +125,10 @@ mod tests {
     #[test]
     fn rows_match_the_reference_layout() {
         let (row, total) = stat_row(INFO, 0);
-        assert_eq!(row, "7          1.18M    1       0       1058 (+0)           21          \n");
+        assert_eq!(
+            row,
+            "7          1.18M    1       0       1058 (+0)           21          \n"
+        );
         let (row, _) = stat_row(INFO, total - 1);
         assert!(row.contains("1058 (+1) "));
     }

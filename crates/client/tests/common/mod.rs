@@ -55,7 +55,12 @@ impl TestServer {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             let child = cmd.spawn().expect("spawn server");
-            let mut srv = TestServer { child, port, dir, socket };
+            let mut srv = TestServer {
+                child,
+                port,
+                dir,
+                socket,
+            };
             if srv.wait_ready() {
                 return Some(srv);
             }

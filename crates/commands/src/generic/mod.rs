@@ -115,13 +115,7 @@ pub(crate) fn lookup_in<'c>(
     key: &[u8],
     access: Access,
 ) -> Option<&'c mut Entry> {
-    let now = ctx.now;
-    let idx = ctx.ks.shard_of(key);
-    let shard = ctx
-        .locked
-        .shard(idx)
-        .expect("dispatch locks the shard of every key the command declares");
-    shard.dbs.get_mut(db)?.lookup(db, key, now, access, ctx.ev)
+    ctx.entry_and_out(db, key, access).0
 }
 
 /// Values whose freeing costs more than this many allocations go to a background

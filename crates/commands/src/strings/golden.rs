@@ -229,6 +229,7 @@ pub(crate) fn exec_full(t: &mut TestDb, line: &str) -> (String, u64, String) {
         rng: &mut t.rng,
         dirty: 0,
         propagate: Propagate::AsIs,
+        key_shards: &[],
     };
     h(&mut ctx, &argv);
     let dirty = ctx.dirty;

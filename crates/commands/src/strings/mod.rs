@@ -82,24 +82,13 @@ pub(crate) fn str_and_out<'c>(
     key: &[u8],
     access: Access,
 ) -> (Result<Option<&'c mut Str>, WrongType>, &'c mut ReplyWriter) {
-    let Ctx {
-        ks,
-        locked,
-        db,
-        now,
-        out,
-        ev,
-        ..
-    } = ctx;
-    let idx = ks.shard_of(key);
-    let shard = locked
-        .shard(idx)
-        .expect("dispatch locks the shard of every key the command declares");
-    let s = match shard.dbs[*db].lookup(*db, key, *now, access, ev) {
+    let db = ctx.db;
+    let (entry, out) = ctx.entry_and_out(db, key, access);
+    let s = match entry {
         None => Ok(None),
         Some(e) => e.value.as_str_mut().map(Some).ok_or(WrongType),
     };
-    (s, &mut **out)
+    (s, out)
 }
 
 /// A string value stored as Redis's `createStringObject` would (never int-encoded):

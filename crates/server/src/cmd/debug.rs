@@ -90,7 +90,8 @@ fn sleep(c: &mut SCtx, secs: &[u8]) {
     let d = std::time::Duration::from_secs_f64(secs.min(1e9));
     {
         let _all = c.srv.ks.lock_all();
-        tokio::task::block_in_place(|| std::thread::sleep(d));
+        // Stalling this worker thread is the point: DEBUG SLEEP emulates a busy server.
+        std::thread::sleep(d);
     }
     c.out.ok();
 }
