@@ -194,6 +194,8 @@ pub struct RequestParser {
     /// An emptied argv handed back by the caller, reused for the next request so
     /// that steady-state parsing allocates no vector.
     spare: Vec<Bytes>,
+    /// Scratch space of the fast path: (start, end) of each argument.
+    spans: Vec<(usize, usize)>,
     /// Bytes at the front of the buffer already searched for the current line's
     /// terminator without success.
     scanned: usize,
@@ -218,6 +220,7 @@ impl RequestParser {
             bulk_len: None,
             argv: Vec::new(),
             spare: Vec::new(),
+            spans: Vec::new(),
             scanned: 0,
             hidden: false,
             poisoned: None,
@@ -368,8 +371,8 @@ impl RequestParser {
         if n == 0 || n > MAX_FAST_ARGS || (self.auth_required && n as i64 > UNAUTH_MAX_MULTIBULK_LEN) {
             return None;
         }
-        let mut spans = [(0usize, 0usize); MAX_FAST_ARGS];
-        for span in spans.iter_mut().take(n) {
+        self.spans.clear();
+        for _ in 0..n {
             if b.get(pos) != Some(&b'$') {
                 return None;
             }
@@ -383,12 +386,12 @@ impl RequestParser {
             if end + 2 > b.len() || b[end] != b'\r' || b[end + 1] != b'\n' {
                 return None;
             }
-            *span = (start, end);
+            self.spans.push((start, end));
             pos = end + 2;
         }
         let frame = buf.split_to(pos).freeze();
         let mut argv = std::mem::take(&mut self.spare);
-        argv.extend(spans[..n].iter().map(|&(s, e)| frame.slice(s..e)));
+        argv.extend(self.spans.iter().map(|&(s, e)| frame.slice(s..e)));
         Some(argv)
     }
 

@@ -1,4 +1,4 @@
-//! DEL UNLINK EXISTS TYPE TOUCH RENAME RENAMENX COPY MOVE WAIT.
+//! DEL UNLINK EXISTS TYPE TOUCH RENAME RENAMENX COPY MOVE.
 
 use super::*;
 use crate::testing::{err, int, ok, TestDb};
@@ -226,48 +226,3 @@ fn move_errors() {
     );
 }
 
-#[test]
-fn wait_without_replicas() {
-    let mut t = TestDb::default();
-    assert_eq!(t.cmd(&["WAIT", "0", "0"]), int(0));
-    assert_eq!(t.cmd(&["WAIT", "-1", "0"]), int(0));
-    assert_eq!(t.cmd(&["WAIT", "1", "100"]), int(0));
-    assert_eq!(t.cmd(&["WAIT", "0", "9223372036854775807"]), int(0));
-    assert_eq!(
-        t.cmd(&["WAIT", "a", "0"]),
-        err("ERR value is not an integer or out of range")
-    );
-    assert_eq!(
-        t.cmd(&["WAIT", "0", "a"]),
-        err("ERR timeout is not an integer or out of range")
-    );
-    assert_eq!(
-        t.cmd(&["WAIT", "0", "1.5"]),
-        err("ERR timeout is not an integer or out of range")
-    );
-    assert_eq!(t.cmd(&["WAIT", "0", "-1"]), err("ERR timeout is negative"));
-    t.settings.replica = true;
-    assert_eq!(
-        t.cmd(&["WAIT", "0", "0"]),
-        err(crate::generic::WAIT_ON_REPLICA)
-    );
-}
-
-#[test]
-fn parse_wait_deadline() {
-    let argv: Vec<bytes::Bytes> = ["WAIT", "2", "100"]
-        .iter()
-        .map(|s| bytes::Bytes::from(*s))
-        .collect();
-    let w = crate::generic::parse_wait(&argv, 1000).unwrap();
-    assert_eq!(w.numreplicas, 2);
-    assert_eq!(w.deadline_ms, 1100);
-    let argv: Vec<bytes::Bytes> = ["WAIT", "2", "0"]
-        .iter()
-        .map(|s| bytes::Bytes::from(*s))
-        .collect();
-    assert_eq!(
-        crate::generic::parse_wait(&argv, 1000).unwrap().deadline_ms,
-        0
-    );
-}

@@ -115,6 +115,7 @@ pub(super) fn call_prop(t: &mut TestDb, args: &[&str]) -> (Frame, crate::Propaga
         rng: &mut rng,
         dirty: 0,
         propagate: crate::Propagate::AsIs,
+        key_shards: &[],
     };
     h(&mut ctx, &argv);
     t.dirty += ctx.dirty;

@@ -13,14 +13,15 @@ for case in "$here"/*/; do
         [ "$(basename "$f")" = expected.conf ] && continue
         sed "s#@DIR@#$dir#g" "$f" > "$dir/$(basename "$f")"
     done
-    redis-server "$dir/input.conf" --daemonize no > "$dir/log" 2>&1 &
+    (cd "$dir" && exec redis-server "$dir/input.conf" --daemonize no > "$dir/log" 2>&1) &
     pid=$!
     for _ in $(seq 1 100); do [ -S "$dir/r.sock" ] && break; sleep 0.05; done
     if [ -f "$case/commands.txt" ]; then
         redis-cli -s "$dir/r.sock" < "$case/commands.txt" > /dev/null
     fi
     test "$(redis-cli -s "$dir/r.sock" config rewrite)" = OK
-    redis-cli -s "$dir/r.sock" shutdown nosave > /dev/null || true
+    redis-cli -s "$dir/r.sock" shutdown nosave now force > /dev/null || true
+    kill "$pid" 2> /dev/null || true
     wait "$pid" || true
     sed "s#$dir#@DIR@#g" "$dir/input.conf" > "$case/expected.conf"
     rm -rf "$dir"
