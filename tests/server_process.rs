@@ -301,6 +301,12 @@ fn requirepass_and_auth() {
     assert!(is_err_with(&d.cmd(&["HELLO", "3"]).unwrap(), "NOAUTH HELLO must be called"));
     let r = d.cmd(&["HELLO", "3", "AUTH", "default", "secret"]).unwrap();
     assert_eq!(r.type_name(), "map");
+    // Before authenticating, a client may not send big requests.
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    raw.write_all(b"*20\r\n").unwrap();
+    let (got, closed) = read_to_close(&mut raw, Duration::from_secs(5));
+    assert_eq!(got, b"-ERR Protocol error: unauthenticated multibulk length\r\n");
+    assert!(closed);
 }
 
 #[test]
@@ -413,4 +419,55 @@ fn info_sections_and_commandstats() {
     assert!(text.contains("errorstat_ERR:count=1"), "{text}");
     assert!(text.contains("db0:keys=1,expires=0"), "{text}");
     assert!(text.contains("redis_version:7.0.15"), "{text}");
+}
+
+/// Connects from a loopback address other than 127.0.0.1, which Redis does not
+/// count as local.
+fn connect_from(src: &str, port: u16) -> std::net::TcpStream {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let src: std::net::SocketAddr = format!("{src}:0").parse().unwrap();
+    sock.bind(&src.into()).unwrap();
+    let dst: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    sock.connect(&dst.into()).unwrap();
+    sock.into()
+}
+
+#[test]
+fn protected_mode_refuses_non_local_peers() {
+    let s = start(&["--protected-mode", "yes"]);
+    // (Nothing is sent first: unread input would turn the close into a reset.)
+    let mut raw = connect_from("127.0.0.5", s.port);
+    let (got, closed) = read_to_close(&mut raw, Duration::from_secs(5));
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user."),
+        "{text}"
+    );
+    assert!(text.ends_with("connections from the outside.\r\n"), "{text}");
+    assert!(closed);
+    // With a password set, the same peer is let in (and must authenticate).
+    let mut c = s.connect().unwrap();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "requirepass", "pw"]).unwrap(), simple("OK"));
+    let mut raw = connect_from("127.0.0.5", s.port);
+    raw.write_all(b"PING\r\n").unwrap();
+    let mut buf = [0u8; 64];
+    let n = raw.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"-NOAUTH"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+    // protected-mode no lets anybody in.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "requirepass", ""]).unwrap(), simple("OK"));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "protected-mode", "no"]).unwrap(), simple("OK"));
+    let mut raw = connect_from("127.0.0.5", s.port);
+    raw.write_all(b"PING\r\n").unwrap();
+    let n = raw.read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"+PONG\r\n");
+}
+
+#[test]
+fn binds_several_addresses() {
+    let s = start(&["--bind", "127.0.0.1 127.0.0.2", "--protected-mode", "no"]);
+    let mut c = std::net::TcpStream::connect(("127.0.0.2", s.port)).unwrap();
+    c.write_all(b"PING\r\n").unwrap();
+    let mut buf = [0u8; 7];
+    c.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"+PONG\r\n");
 }

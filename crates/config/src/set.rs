@@ -9,7 +9,8 @@
 //! words, which Redis rejects where a number is expected).
 //!
 //! Values Redis adjusts when applying are adjusted here too: `hz` is clamped
-//! to 1..=500 and `repl-backlog-size` raised to 16 KiB. Applying a change to
+//! to 1..=500, `repl-backlog-size` raised to 16 KiB, and a non-zero
+//! `watchdog-period` raised to two cron ticks (2000 / hz ms). Applying a change to
 //! the running server (rebinding, chdir, resizing the backlog, ...) is the
 //! caller's job; it gets the canonical names of the directives whose value
 //! changed, and can keep a clone of the [`Config`] to roll back if applying
@@ -84,9 +85,12 @@ impl Config {
             // A directive given through both its names merges with the staged value.
             let current = staged.iter().rev().find(|(i, _)| *i == idx).map(|(_, v)| v).unwrap_or(&self.values[idx]);
             let mut v = value::parse_value(d, &args, current, &mut ctx).map_err(|r| ConfigSetError::failed(name, r))?;
-            if d.name == "repl-backlog-size" {
-                if let Value::Num(n) = &mut v {
-                    *n = (*n).max(REPL_BACKLOG_MIN_SIZE);
+            if let Value::Num(n) = &mut v {
+                match d.name {
+                    "repl-backlog-size" => *n = (*n).max(REPL_BACKLOG_MIN_SIZE),
+                    // The watchdog cannot fire more often than every two cron ticks.
+                    "watchdog-period" if *n > 0 => *n = (*n).max(i128::from(2 * (1000 / self.int("hz").max(1)))),
+                    _ => {}
                 }
             }
             debug_assert!(d.kind != Kind::Dir || matches!(v, Value::Str(_)));

@@ -43,6 +43,8 @@ where
         authenticated,
     );
     let mut parser = RequestParser::new(limits(&srv));
+    // Until it authenticates, a client gets Redis's small request limits.
+    parser.set_auth_required(!s.authenticated);
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = ReplyWriter::new(Proto::Resp2);
     let mut shutdown = srv.shutdown_rx();
@@ -87,6 +89,7 @@ where
                     }
                     apply_reply_mode(&mut s, &mut out, before, mode_before);
                     parser.recycle(argv);
+                    parser.set_auth_required(!s.authenticated);
                 }
                 Ok(None) => break,
                 Err(e) => {

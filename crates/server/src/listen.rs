@@ -194,12 +194,12 @@ fn refuse(srv: &Server, peer: Option<IpAddr>) -> Option<&'static str> {
     None
 }
 
-fn is_local(ip: IpAddr) -> bool {
+/// Redis counts only 127.0.0.1 and ::1 as local peers (not the rest of 127/8).
+pub fn is_local(ip: IpAddr) -> bool {
+    let localhost = std::net::Ipv4Addr::LOCALHOST;
     match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        IpAddr::V4(v4) => v4 == localhost,
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped() == Some(localhost),
     }
 }
 

@@ -20,7 +20,7 @@ fn allowed(c: &SCtx) -> bool {
         "yes" => true,
         "local" => {
             c.s.info.has_flag(cflag::UNIX_SOCKET)
-                || c.s.info.addr.starts_with("127.")
+                || c.s.info.addr.starts_with("127.0.0.1:")
                 || c.s.info.addr.starts_with("::1:")
         }
         _ => false,
