@@ -122,6 +122,7 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
     if dirty > 0 {
         srv.dirty.fetch_add(dirty, Relaxed);
     }
+    let track_latency = srv.hot.latency_tracking.load(Relaxed);
     let expired = s.ev.expired.len() as u64;
     let (hits, misses) = (s.ev.hits, s.ev.misses);
     s.ev.clear();
@@ -129,6 +130,9 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
         let c = &t.cmds[e.id];
         ThreadStats::add(&c.calls, 1);
         ThreadStats::add(&c.usec, us);
+        if track_latency {
+            c.hist.get_or_init(Default::default).record(us);
+        }
         ThreadStats::add(&t.commands_processed, 1);
         if hits > 0 {
             ThreadStats::add(&t.keyspace_hits, hits);

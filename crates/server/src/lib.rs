@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod conn;
 pub mod dispatch;
 pub mod expire;
+pub mod histogram;
 pub mod latency;
 pub mod listen;
 pub mod log;

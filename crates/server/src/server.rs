@@ -30,6 +30,7 @@ pub struct Hot {
     pub has_password: AtomicBool,
     pub active_expire: AtomicBool,
     pub hz: AtomicI64,
+    pub latency_tracking: AtomicBool,
 }
 
 /// How clients are paused (CLIENT PAUSE).
@@ -115,6 +116,7 @@ impl Server {
                 has_password: AtomicBool::new(false),
                 active_expire: AtomicBool::new(true),
                 hz: AtomicI64::new(10),
+                latency_tracking: AtomicBool::new(true),
             },
             config: RwLock::new(config),
             clients: ClientList::default(),
@@ -167,6 +169,8 @@ impl Server {
         h.has_password
             .store(!cfg.string("requirepass").is_empty(), Relaxed);
         h.hz.store(cfg.int("hz").clamp(1, 500), Relaxed);
+        h.latency_tracking
+            .store(cfg.bool("latency-tracking"), Relaxed);
         self.slowlog
             .lock()
             .set_max_len(cfg.int("slowlog-max-len").max(0) as usize);

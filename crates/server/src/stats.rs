@@ -17,6 +17,8 @@ pub struct CmdCounters {
     pub usec: AtomicU64,
     pub rejected: AtomicU64,
     pub failed: AtomicU64,
+    /// Latency histogram, allocated on the command's first timed call.
+    pub hist: OnceLock<crate::histogram::Hist>,
 }
 
 /// Counters of one thread.
@@ -158,6 +160,9 @@ pub fn reset() {
             c.usec.store(0, Relaxed);
             c.rejected.store(0, Relaxed);
             c.failed.store(0, Relaxed);
+            if let Some(h) = c.hist.get() {
+                h.clear();
+            }
         }
         for c in [
             &s.commands_processed,
@@ -172,4 +177,17 @@ pub fn reset() {
         }
         s.errors.lock().clear();
     }
+}
+
+/// The summed latency histogram of entry `id`, if it has recorded anything.
+pub fn command_histogram(id: usize) -> Option<[u64; crate::histogram::BUCKETS]> {
+    let mut sum = [0u64; crate::histogram::BUCKETS];
+    let mut any = false;
+    for s in global().threads.lock().iter() {
+        if let Some(h) = s.cmds.get(id).and_then(|c| c.hist.get()) {
+            h.add_to(&mut sum);
+            any = true;
+        }
+    }
+    (any && sum.iter().any(|&c| c > 0)).then_some(sum)
 }

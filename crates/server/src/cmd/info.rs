@@ -84,7 +84,7 @@ pub fn render(srv: &Server, wanted: &[&str]) -> String {
             "modules" => out.push_str("# Modules\r\n"),
             "commandstats" => commandstats(srv, &mut out),
             "errorstats" => errorstats(&mut out),
-            "latencystats" => out.push_str("# Latencystats\r\n"),
+            "latencystats" => latencystats(srv, &mut out),
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "keyspace" => keyspace(srv, &mut out),
             _ => {}
@@ -478,5 +478,30 @@ fn keyspace(srv: &Server, out: &mut String) {
                 keys[db], expires[db]
             );
         }
+    }
+}
+
+fn latencystats(srv: &Server, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    let percentiles: Vec<f64> = srv
+        .config
+        .read()
+        .string("latency-tracking-info-percentiles")
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    for e in &srv.registry.entries {
+        let Some(h) = stats::command_histogram(e.id) else {
+            continue;
+        };
+        let _ = write!(out, "latency_percentiles_usec_{}:", e.full_name);
+        for (i, p) in percentiles.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let v = crate::histogram::percentile(&h, *p);
+            let _ = write!(out, "p{}={:.3}", p, v as f64);
+        }
+        out.push_str("\r\n");
     }
 }

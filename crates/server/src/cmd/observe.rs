@@ -145,11 +145,7 @@ fn latency(c: &mut SCtx, argv: &[Bytes]) {
             };
             c.out.verbatim("txt", text.as_bytes());
         }
-        "histogram" => {
-            // Per-command latency histograms are not kept yet: report calls only for
-            // the commands asked about that have run.
-            c.out.map(0);
-        }
+        "histogram" => histogram(c, &argv[2..]),
         "help" => help_reply(
             c.out,
             "LATENCY",
@@ -340,4 +336,49 @@ enum Stat {
     Int(i64),
     Float(f64),
     Db(i64, i64),
+}
+
+/// LATENCY HISTOGRAM [command ...]: per command, its calls and cumulative counts at
+/// power-of-two microsecond bounds. Without names, every command that ran.
+fn histogram(c: &mut SCtx, names: &[Bytes]) {
+    let reg = &c.srv.registry;
+    let mut entries: Vec<&crate::registry::Entry> = Vec::new();
+    if names.is_empty() {
+        entries.extend(reg.entries.iter());
+    } else {
+        for n in names {
+            let name = lossy(n).to_ascii_lowercase();
+            if let Some(e) = reg.by_full_name(&name) {
+                // A container named alone stands for all of its subcommands.
+                if e.subs.is_empty() {
+                    entries.push(e);
+                } else {
+                    let mut subs: Vec<usize> = e.subs.values().copied().collect();
+                    subs.sort_unstable();
+                    entries.extend(subs.into_iter().map(|i| &reg.entries[i]));
+                }
+            }
+        }
+    }
+    let rows: Vec<(String, u64, Vec<(u64, u64)>)> = entries
+        .into_iter()
+        .filter_map(|e| {
+            let h = crate::stats::command_histogram(e.id)?;
+            let (calls, ..) = crate::stats::command_totals(e.id);
+            Some((e.full_name.clone(), calls, crate::histogram::power_of_two_buckets(&h)))
+        })
+        .collect();
+    c.out.map(rows.len());
+    for (name, calls, buckets) in rows {
+        c.out.bulk_str(&name);
+        c.out.map(2);
+        c.out.bulk_str("calls");
+        c.out.int(calls as i64);
+        c.out.bulk_str("histogram_usec");
+        c.out.map(buckets.len());
+        for (bound, count) in buckets {
+            c.out.int(bound as i64);
+            c.out.int(count as i64);
+        }
+    }
 }
