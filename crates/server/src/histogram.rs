@@ -40,7 +40,7 @@ pub fn bucket_high(i: usize) -> u64 {
     let sub = (i % 8) as u64;
     let shift = (g + 2 - 3) as u32;
     let low = (8 + sub) << shift;
-    low + (1u64 << shift) - 1
+    low + ((1u64 << shift) - 1)
 }
 
 impl Hist {
