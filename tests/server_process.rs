@@ -63,11 +63,17 @@ fn startup_log_lines() {
     let s = start(&[]);
     let log = std::fs::read_to_string(&s.log_path).unwrap();
     assert!(log.contains("Shoal is starting"), "{log}");
-    assert!(log.contains(&format!("Running mode=standalone, port={}.", s.port)), "{log}");
+    assert!(
+        log.contains(&format!("Running mode=standalone, port={}.", s.port)),
+        "{log}"
+    );
     assert!(log.contains("Server initialized"), "{log}");
     assert!(log.contains("Ready to accept connections tcp"), "{log}");
     // pid:role dd Mon yyyy hh:mm:ss.mmm <level> message
-    let line = log.lines().find(|l| l.contains("Server initialized")).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("Server initialized"))
+        .unwrap();
     let (pid, rest) = line.split_once(':').unwrap();
     assert_eq!(pid.parse::<u32>().unwrap(), s.pid());
     assert!(rest.starts_with("M "), "{line}");
@@ -109,7 +115,12 @@ fn port_in_use_aborts() {
 fn bad_directive_is_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(bin())
-        .args(["--port", &free_port().to_string(), "--no-such-directive", "1"])
+        .args([
+            "--port",
+            &free_port().to_string(),
+            "--no-such-directive",
+            "1",
+        ])
         .current_dir(dir.path())
         .stdin(Stdio::null())
         .output()
@@ -117,7 +128,10 @@ fn bad_directive_is_fatal() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("FATAL CONFIG FILE ERROR"), "{text}");
-    assert!(text.contains("Bad directive or wrong number of arguments"), "{text}");
+    assert!(
+        text.contains("Bad directive or wrong number of arguments"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -150,7 +164,10 @@ fn config_file_then_arguments() {
     let mut c = c.expect("server with a config file answers");
     let r = c.cmd(&["CONFIG", "GET", "maxclients"]).unwrap();
     assert_eq!(r, Frame::Array(Some(vec![bulk("maxclients"), bulk("77")])));
-    assert!(is_err_with(&c.cmd(&["SELECT", "4"]).unwrap(), "ERR DB index is out of range"));
+    assert!(is_err_with(
+        &c.cmd(&["SELECT", "4"]).unwrap(),
+        "ERR DB index is out of range"
+    ));
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -173,7 +190,10 @@ fn sigterm_stops_the_server() {
     unsafe { libc_kill(s.pid() as i32, 15) };
     assert!(eventually(Duration::from_secs(5), || !s.is_running()));
     let log = std::fs::read_to_string(&s.log_path).unwrap();
-    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
+    assert!(
+        log.contains("Received SIGTERM scheduling shutdown..."),
+        "{log}"
+    );
 }
 
 extern "C" {
@@ -195,7 +215,10 @@ fn inline_commands_and_pipelining() {
     // 1000 pipelined commands in one write, answered in order.
     let mut batch = Vec::new();
     for i in 0..1000 {
-        batch.extend(common::encode_command(&["INCR".to_string(), format!("n{}", i % 7)]));
+        batch.extend(common::encode_command(&[
+            "INCR".to_string(),
+            format!("n{}", i % 7),
+        ]));
     }
     raw.write_all(&batch).unwrap();
     let mut counts = [0i64; 7];
@@ -212,10 +235,22 @@ fn inline_commands_and_pipelining() {
 fn protocol_error_closes_the_connection() {
     let s = start(&[]);
     for (input, reply) in [
-        (&b"*1\r\n$foo\r\n"[..], &b"-ERR Protocol error: invalid bulk length\r\n"[..]),
-        (b"*abc\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*1\r\n+foo\r\n", b"-ERR Protocol error: expected '$', got '+'\r\n"),
-        (b"set \"k 1\r\n", b"-ERR Protocol error: unbalanced quotes in request\r\n"),
+        (
+            &b"*1\r\n$foo\r\n"[..],
+            &b"-ERR Protocol error: invalid bulk length\r\n"[..],
+        ),
+        (
+            b"*abc\r\n",
+            b"-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*1\r\n+foo\r\n",
+            b"-ERR Protocol error: expected '$', got '+'\r\n",
+        ),
+        (
+            b"set \"k 1\r\n",
+            b"-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
     ] {
         let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
         raw.write_all(input).unwrap();
@@ -244,7 +279,10 @@ fn query_buffer_limit_closes_the_connection() {
         let (_, eof) = read_to_close(&mut raw, Duration::from_secs(5));
         closed = eof;
     }
-    assert!(closed, "a client past client-query-buffer-limit is disconnected");
+    assert!(
+        closed,
+        "a client past client-query-buffer-limit is disconnected"
+    );
     assert_eq!(s.connect().unwrap().cmd(&["PING"]).unwrap(), simple("PONG"));
 }
 
@@ -289,23 +327,40 @@ fn requirepass_and_auth() {
         &admin.cmd(&["AUTH", "x"]).unwrap(),
         "ERR AUTH <password> called without any password configured"
     ));
-    assert_eq!(admin.cmd(&["CONFIG", "SET", "requirepass", "secret"]).unwrap(), simple("OK"));
+    assert_eq!(
+        admin
+            .cmd(&["CONFIG", "SET", "requirepass", "secret"])
+            .unwrap(),
+        simple("OK")
+    );
     // A connection made before the password was set stays authenticated.
     assert_eq!(admin.cmd(&["PING"]).unwrap(), simple("PONG"));
     let mut c = s.connect().unwrap();
-    assert!(is_err_with(&c.cmd(&["GET", "x"]).unwrap(), "NOAUTH Authentication required."));
-    assert!(is_err_with(&c.cmd(&["AUTH", "wrong"]).unwrap(), "WRONGPASS"));
+    assert!(is_err_with(
+        &c.cmd(&["GET", "x"]).unwrap(),
+        "NOAUTH Authentication required."
+    ));
+    assert!(is_err_with(
+        &c.cmd(&["AUTH", "wrong"]).unwrap(),
+        "WRONGPASS"
+    ));
     assert_eq!(c.cmd(&["AUTH", "secret"]).unwrap(), simple("OK"));
     assert_eq!(c.cmd(&["GET", "x"]).unwrap(), Frame::Bulk(None));
     let mut d = s.connect().unwrap();
-    assert!(is_err_with(&d.cmd(&["HELLO", "3"]).unwrap(), "NOAUTH HELLO must be called"));
+    assert!(is_err_with(
+        &d.cmd(&["HELLO", "3"]).unwrap(),
+        "NOAUTH HELLO must be called"
+    ));
     let r = d.cmd(&["HELLO", "3", "AUTH", "default", "secret"]).unwrap();
     assert_eq!(r.type_name(), "map");
     // Before authenticating, a client may not send big requests.
     let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
     raw.write_all(b"*20\r\n").unwrap();
     let (got, closed) = read_to_close(&mut raw, Duration::from_secs(5));
-    assert_eq!(got, b"-ERR Protocol error: unauthenticated multibulk length\r\n");
+    assert_eq!(
+        got,
+        b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
     assert!(closed);
 }
 
@@ -314,7 +369,10 @@ fn client_kill_and_list() {
     let s = start(&[]);
     let mut a = s.connect().unwrap();
     let mut b = s.connect().unwrap();
-    assert_eq!(b.cmd(&["CLIENT", "SETNAME", "victim"]).unwrap(), simple("OK"));
+    assert_eq!(
+        b.cmd(&["CLIENT", "SETNAME", "victim"]).unwrap(),
+        simple("OK")
+    );
     let id = match b.cmd(&["CLIENT", "ID"]).unwrap() {
         Frame::Integer(i) => i,
         f => panic!("{f}"),
@@ -363,14 +421,23 @@ fn client_reply_off_and_skip() {
 fn client_pause_write_holds_writes_only() {
     let s = start(&[]);
     let mut admin = s.connect().unwrap();
-    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "500", "WRITE"]).unwrap(), simple("OK"));
+    assert_eq!(
+        admin.cmd(&["CLIENT", "PAUSE", "500", "WRITE"]).unwrap(),
+        simple("OK")
+    );
     let mut c = s.connect().unwrap();
     let t = Instant::now();
     assert_eq!(c.cmd(&["GET", "x"]).unwrap(), Frame::Bulk(None));
-    assert!(t.elapsed() < Duration::from_millis(400), "reads are not paused");
+    assert!(
+        t.elapsed() < Duration::from_millis(400),
+        "reads are not paused"
+    );
     let t = Instant::now();
     assert_eq!(c.cmd(&["SET", "x", "1"]).unwrap(), simple("OK"));
-    assert!(t.elapsed() >= Duration::from_millis(300), "writes wait for the pause");
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "writes wait for the pause"
+    );
 }
 
 #[test]
@@ -409,8 +476,18 @@ fn info_sections_and_commandstats() {
     let info = c.cmd(&["INFO", "everything"]).unwrap();
     let text = String::from_utf8_lossy(info.as_bytes().unwrap()).into_owned();
     for section in [
-        "# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication",
-        "# CPU", "# Modules", "# Commandstats", "# Errorstats", "# Cluster", "# Keyspace",
+        "# Server",
+        "# Clients",
+        "# Memory",
+        "# Persistence",
+        "# Stats",
+        "# Replication",
+        "# CPU",
+        "# Modules",
+        "# Commandstats",
+        "# Errorstats",
+        "# Cluster",
+        "# Keyspace",
     ] {
         assert!(text.contains(section), "{section} missing");
     }
@@ -443,19 +520,35 @@ fn protected_mode_refuses_non_local_peers() {
         text.starts_with("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user."),
         "{text}"
     );
-    assert!(text.ends_with("connections from the outside.\r\n"), "{text}");
+    assert!(
+        text.ends_with("connections from the outside.\r\n"),
+        "{text}"
+    );
     assert!(closed);
     // With a password set, the same peer is let in (and must authenticate).
     let mut c = s.connect().unwrap();
-    assert_eq!(c.cmd(&["CONFIG", "SET", "requirepass", "pw"]).unwrap(), simple("OK"));
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "requirepass", "pw"]).unwrap(),
+        simple("OK")
+    );
     let mut raw = connect_from("127.0.0.5", s.port);
     raw.write_all(b"PING\r\n").unwrap();
     let mut buf = [0u8; 64];
     let n = raw.read(&mut buf).unwrap();
-    assert!(buf[..n].starts_with(b"-NOAUTH"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+    assert!(
+        buf[..n].starts_with(b"-NOAUTH"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
     // protected-mode no lets anybody in.
-    assert_eq!(c.cmd(&["CONFIG", "SET", "requirepass", ""]).unwrap(), simple("OK"));
-    assert_eq!(c.cmd(&["CONFIG", "SET", "protected-mode", "no"]).unwrap(), simple("OK"));
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "requirepass", ""]).unwrap(),
+        simple("OK")
+    );
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "protected-mode", "no"]).unwrap(),
+        simple("OK")
+    );
     let mut raw = connect_from("127.0.0.5", s.port);
     raw.write_all(b"PING\r\n").unwrap();
     let n = raw.read(&mut buf).unwrap();
@@ -470,4 +563,36 @@ fn binds_several_addresses() {
     let mut buf = [0u8; 7];
     c.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"+PONG\r\n");
+}
+
+#[test]
+fn client_may_pipeline_without_reading() {
+    // Redis keeps reading while replies pile up; a client that sends everything
+    // before reading anything must not deadlock against the server.
+    let s = start(&[]);
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let n = 200_000;
+    let mut batch = Vec::new();
+    for i in 0..n {
+        batch.extend(common::encode_command(&[
+            "SET".to_string(),
+            format!("k{i}"),
+            "v".to_string(),
+        ]));
+    }
+    let mut w = raw.try_clone().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = w.write_all(&batch);
+        let _ = tx.send(r.is_ok());
+    });
+    let sent = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server keeps reading while its replies are not read");
+    assert!(sent);
+    raw.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut reader = std::io::BufReader::new(raw);
+    for _ in 0..n {
+        assert_eq!(common::read_frame(&mut reader).unwrap(), simple("OK"));
+    }
 }

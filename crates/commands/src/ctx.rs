@@ -59,15 +59,17 @@ impl<'a> Ctx<'a> {
 
     /// Runs `f` on shard `idx`, locking it for the call if the command does not
     /// already hold it (keyless commands such as SCAN walk shards one at a time).
-    pub fn with_shard<R>(&mut self, idx: usize, f: impl FnOnce(&mut DbShard, &mut Events) -> R) -> R {
+    pub fn with_shard<R>(
+        &mut self,
+        idx: usize,
+        f: impl FnOnce(&mut DbShard, &mut Events) -> R,
+    ) -> R {
         let db = self.db;
         if let Some(shard) = self.locked.shard(idx) {
             return f(&mut shard.dbs[db], self.ev);
         }
         let mut l = self.ks.lock_one(idx);
-        let shard = l
-            .shard(idx)
-            .expect("lock_one(idx) holds shard idx");
+        let shard = l.shard(idx).expect("lock_one(idx) holds shard idx");
         f(&mut shard.dbs[db], self.ev)
     }
 

@@ -32,6 +32,7 @@ fn mix(d: &mut Digest, data: &[u8]) {
 fn type_code(v: &Value) -> u32 {
     match v {
         Value::Str(_) => 0,
+        Value::List(_) => 1,
     }
 }
 
@@ -40,6 +41,12 @@ fn mix_object(d: &mut Digest, v: &Value, has_ttl: bool) {
     mix(d, &type_code(v).to_be_bytes());
     match v {
         Value::Str(s) => s.with_bytes(|b| mix(d, b)),
+        // Each element, head to tail, straight into the key's digest.
+        Value::List(l) => {
+            for e in l.iter() {
+                e.with_bytes(|b| mix(d, b));
+            }
+        }
     }
     if has_ttl {
         xor(d, b"!!expire!!");
@@ -91,7 +98,7 @@ pub fn hex(d: &Digest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shoal_keyspace::Str;
+    use shoal_keyspace::{List, Str};
 
     #[test]
     fn matches_redis_for_one_key() {
@@ -103,5 +110,36 @@ mod tests {
         assert_eq!(hex(&dd.result), "943d800368fb9c0e951138f1bc0e313ac769d91f");
         let v = value_digest(&Value::Str(Str::from_bytes(b"1")), false);
         assert_eq!(hex(&v), "b4fc66738120fba0b5aa500ab5c2bf89cea1c5da");
+    }
+
+    #[test]
+    fn matches_redis_for_lists() {
+        // Reference: Redis 7.0.15, db 0 holding only `RPUSH l 1 2 3`; then also
+        // `RPUSH l2 "" "a b" -5 12345678901 xyz` with `EXPIRE l2 100`.
+        let l = || Value::List(List::from_items(-2, ["1", "2", "3"]));
+        let l2 = || {
+            Value::List(List::from_items(
+                -2,
+                ["", "a b", "-5", "12345678901", "xyz"],
+            ))
+        };
+        assert_eq!(
+            hex(&value_digest(&l(), false)),
+            "4ee6e075f07dc1413244a0d85654cd725e5ce13d"
+        );
+        assert_eq!(
+            hex(&value_digest(&l2(), true)),
+            "760cb33c1429117c8eccfbba5661823d14cd2ed2"
+        );
+        let mut shard = DbShard::default();
+        shard.set(b"l", l(), false, 0);
+        let mut dd = DatasetDigest::default();
+        dd.add_db(0, std::iter::once(&shard), 0);
+        assert_eq!(hex(&dd.result), "5c62e186fd0510f99df331998b7371d6361938e7");
+        shard.set(b"l2", l2(), false, 0);
+        shard.set_expire(b"l2", i64::MAX);
+        let mut dd = DatasetDigest::default();
+        dd.add_db(0, std::iter::once(&shard), 0);
+        assert_eq!(hex(&dd.result), "9144f7fbfef147b6579619e9e1725ed3f631ef71");
     }
 }

@@ -22,10 +22,13 @@ pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 
 pub const LCS_WRONG_TYPE: &str = "ERR The specified keys must contain string values";
-pub const LCS_LEN_AND_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
+pub const LCS_LEN_AND_IDX: &str =
+    "ERR If you want both the length and indexes, please just use IDX.";
 pub const LCS_TOO_LONG: &str = "ERR String too long for LCS";
-pub const LCS_MEM_LIMIT: &str = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
-pub const LCS_MEM_ALLOC: &str = "ERR Insufficient memory, failed allocating transient memory for LCS";
+pub const LCS_MEM_LIMIT: &str =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+pub const LCS_MEM_ALLOC: &str =
+    "ERR Insufficient memory, failed allocating transient memory for LCS";
 /// DECRBY with `-9223372036854775808`.
 pub const DECR_OVERFLOW: &str = "ERR decrement would overflow";
 pub const BITFIELD_TYPE: &str = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
@@ -34,10 +37,12 @@ pub const BITFIELD_RO_GET_ONLY: &str = "ERR BITFIELD_RO only supports the GET su
 pub const BITPOS_BIT: &str = "ERR The bit argument must be 1 or 0.";
 pub const BITOP_NOT_ONE_KEY: &str = "ERR BITOP NOT must be called with a single source key.";
 /// `getIntFromObjectOrReply` without a custom message, for a value outside `i32`.
-pub const INT_OUT_OF_RANGE: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub const INT_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 /// SCAN's cursor is not an unsigned 64-bit decimal.
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
-pub const EXPIRE_NX_CONFLICT: &str = "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const EXPIRE_NX_CONFLICT: &str =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
 pub const EXPIRE_GT_LT_CONFLICT: &str = "ERR GT and LT options at the same time are not compatible";
 pub const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
 pub const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
@@ -51,10 +56,17 @@ pub const SORT_NOT_DOUBLE: &str = "ERR One or more scores can't be converted int
 pub const WAIT_TIMEOUT_NOT_INT: &str = "ERR timeout is not an integer or out of range";
 /// WAIT sent to a replica.
 pub const WAIT_ON_REPLICA: &str = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.";
-/// Internal: STORE produced elements but this build has no list type to hold them.
-/// Unreachable until lists exist, because only lists, sets and sorted sets produce
-/// elements.
-pub const NO_LIST_TYPE: &str = "ERR SORT STORE needs the list type";
+
+/// LPOS RANK 0.
+pub const LPOS_RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+/// LPOS COUNT not a non-negative integer.
+pub const LPOS_COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+/// LPOS MAXLEN not a non-negative integer.
+pub const LPOS_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+/// LMPOP/BLMPOP numkeys not a positive integer.
+pub const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
+/// LMPOP/BLMPOP COUNT not a positive integer.
+pub const COUNT_NOT_POSITIVE: &str = "ERR count should be greater than 0";
 
 /// `ERR invalid expire time in 'set' command`
 pub fn invalid_expire(cmd: &str) -> String {

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod generic;
 pub mod introspect;
 pub mod keys;
+pub mod lists;
 pub mod settings;
 pub mod spec;
 pub mod strings;
@@ -29,9 +30,14 @@ pub type Handler = for<'a, 'b> fn(&'b mut Ctx<'a>, &'b [bytes::Bytes]);
 /// The handler implementing the top-level command `name` (lowercase), if this crate
 /// implements it. Subcommands are dispatched by their container's handler.
 pub fn handler(name: &str) -> Option<Handler> {
-    [strings::HANDLERS, bitmaps::HANDLERS, generic::HANDLERS]
-        .iter()
-        .flat_map(|t| t.iter())
-        .find(|(n, _)| *n == name)
-        .map(|(_, h)| *h)
+    [
+        strings::HANDLERS,
+        bitmaps::HANDLERS,
+        generic::HANDLERS,
+        lists::HANDLERS,
+    ]
+    .iter()
+    .flat_map(|t| t.iter())
+    .find(|(n, _)| *n == name)
+    .map(|(_, h)| *h)
 }

@@ -18,6 +18,9 @@ pub struct Settings {
     pub lazyfree_lazy_server_del: bool,
     /// This node is a replica: keys expire only when the master says so.
     pub replica: bool,
+    /// `list-max-listpack-size` (alias `list-max-ziplist-size`): how full a list's
+    /// nodes get; negative = a byte cap (-2 = 8 KB), positive = entries per node.
+    pub list_max_listpack_size: i64,
 }
 
 impl Default for Settings {
@@ -31,6 +34,7 @@ impl Default for Settings {
             lazyfree_lazy_user_flush: false,
             lazyfree_lazy_server_del: false,
             replica: false,
+            list_max_listpack_size: -2,
         }
     }
 }

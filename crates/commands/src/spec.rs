@@ -19,7 +19,10 @@ pub struct KeySpec {
 #[derive(Debug)]
 pub enum BeginSearch {
     Index(i32),
-    Keyword { keyword: &'static str, start_from: i32 },
+    Keyword {
+        keyword: &'static str,
+        start_from: i32,
+    },
     Unknown,
 }
 

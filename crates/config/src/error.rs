@@ -29,8 +29,8 @@ pub enum ConfigLoadError {
         megabytes: Option<String>,
     },
     /// A bad line. `Display` gives the complete multi-line report Redis
-    /// prints to stderr before exiting with status 1 (starts and ends with a
-    /// newline; print it with `eprint!`).
+    /// prints to stderr before exiting with status 1, without the final
+    /// newline: `eprintln!("{e}")` reproduces Redis's output byte for byte.
     BadLine {
         /// 1-based line number within the text being read (the file, an
         /// included file, or the file followed by the command-line options).
@@ -51,15 +51,24 @@ pub enum ConfigLoadError {
     },
 }
 
-/// What Redis prints when `--test-memory` lacks its argument.
+/// What Redis prints to stderr when `--test-memory` lacks its argument, less
+/// the final newline (as every `Display` here, meant for `eprintln!`).
 pub const TEST_MEMORY_USAGE: &str =
-    "Please specify the amount of memory to test in megabytes.\nExample: ./redis-server --test-memory 4096\n\n";
+    "Please specify the amount of memory to test in megabytes.\nExample: ./redis-server --test-memory 4096\n";
 
 impl ConfigLoadError {
     /// A [`ConfigLoadError::BadLine`]; for layers that validate directives
     /// this crate only records (`sentinel ...` lines, users, modules).
-    pub fn bad_line(line: usize, text: impl Into<String>, reason: impl Into<String>) -> ConfigLoadError {
-        ConfigLoadError::BadLine { line, text: text.into(), reason: reason.into() }
+    pub fn bad_line(
+        line: usize,
+        text: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> ConfigLoadError {
+        ConfigLoadError::BadLine {
+            line,
+            text: text.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Exit status Redis uses for this outcome.
@@ -77,12 +86,14 @@ impl fmt::Display for ConfigLoadError {
         match self {
             ConfigLoadError::Version => write!(f, "version requested"),
             ConfigLoadError::Help => write!(f, "usage requested"),
-            ConfigLoadError::TestMemory { megabytes: Some(m) } => write!(f, "memory test of {m} megabytes requested"),
+            ConfigLoadError::TestMemory { megabytes: Some(m) } => {
+                write!(f, "memory test of {m} megabytes requested")
+            }
             ConfigLoadError::TestMemory { megabytes: None } => f.write_str(TEST_MEMORY_USAGE),
             ConfigLoadError::BadLine { line, text, reason } => write!(
                 f,
                 "\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n\
-                 Reading the configuration file, at line {line}\n>>> '{text}'\n{reason}\n"
+                 Reading the configuration file, at line {line}\n>>> '{text}'\n{reason}"
             ),
             ConfigLoadError::CantOpen { path, reason } => {
                 write!(f, "Fatal error, can't open config file '{path}': {reason}")
@@ -112,7 +123,10 @@ pub enum ConfigSetError {
 
 impl ConfigSetError {
     pub(crate) fn failed(name: &str, reason: impl Into<String>) -> ConfigSetError {
-        ConfigSetError::Failed { name: name.to_string(), reason: reason.into() }
+        ConfigSetError::Failed {
+            name: name.to_string(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -120,10 +134,16 @@ impl fmt::Display for ConfigSetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigSetError::Unknown { name } => {
-                write!(f, "ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+                write!(
+                    f,
+                    "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                )
             }
             ConfigSetError::Failed { name, reason } => {
-                write!(f, "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+                write!(
+                    f,
+                    "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+                )
             }
         }
     }
@@ -147,7 +167,9 @@ pub enum ConfigRewriteError {
 impl fmt::Display for ConfigRewriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigRewriteError::NoConfigFile => f.write_str("ERR The server is running without a config file"),
+            ConfigRewriteError::NoConfigFile => {
+                f.write_str("ERR The server is running without a config file")
+            }
             ConfigRewriteError::Io(e) => write!(f, "ERR Rewriting config file: {e}"),
         }
     }

@@ -35,7 +35,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use error::{
-    ConfigLoadError, ConfigRewriteError, ConfigSetError, ERR_CONFIG_SET_SYNTAX, REDIS_VERSION, TEST_MEMORY_USAGE,
+    ConfigLoadError, ConfigRewriteError, ConfigSetError, ERR_CONFIG_SET_SYNTAX, REDIS_VERSION,
+    TEST_MEMORY_USAGE,
 };
 pub use load::{LoadHooks, LoadOptions};
 pub use rewrite::{RewriteExtra, REWRITE_SIGNATURE};
@@ -114,7 +115,9 @@ fn sorted_names() -> &'static [(&'static str, usize)] {
 /// Table index of a name or alias, any case.
 pub(crate) fn lookup(name: &str) -> Option<usize> {
     let idx = index();
-    idx.get(name).or_else(|| idx.get(name.to_ascii_lowercase().as_str())).copied()
+    idx.get(name)
+        .or_else(|| idx.get(name.to_ascii_lowercase().as_str()))
+        .copied()
 }
 
 /// The table row of a name or alias, any case.
@@ -134,7 +137,11 @@ fn default_value(i: usize, cwd: &Path) -> Value {
     } else {
         vec![d.default.to_string()]
     };
-    let mut ctx = value::ParseCtx { loading: false, save_seen: false, cwd };
+    let mut ctx = value::ParseCtx {
+        loading: false,
+        save_seen: false,
+        cwd,
+    };
     // Invariant (unit-tested for every row): each default parses with its own type.
     value::parse_value(d, &args, &Value::Bool(false), &mut ctx)
         .unwrap_or_else(|e| panic!("bad default for {}: {e}", d.name))
@@ -149,7 +156,9 @@ impl Config {
 
     pub(crate) fn with_cwd(cwd: &Path) -> Config {
         Config {
-            values: (0..DIRECTIVES.len()).map(|i| default_value(i, cwd)).collect(),
+            values: (0..DIRECTIVES.len())
+                .map(|i| default_value(i, cwd))
+                .collect(),
             config_file: None,
             sentinel_flag: false,
             rename_commands: Vec::new(),
@@ -184,7 +193,9 @@ impl Config {
         }
         sorted_names()
             .iter()
-            .filter(|(n, i)| !DIRECTIVES[*i].has(table::HIDDEN) && glob::glob_match_nocase(pattern, n))
+            .filter(|(n, i)| {
+                !DIRECTIVES[*i].has(table::HIDDEN) && glob::glob_match_nocase(pattern, n)
+            })
             .map(|(n, i)| (n.to_string(), self.display(*i)))
             .collect()
     }
@@ -223,7 +234,9 @@ impl Config {
     /// Unknown names give 0.
     pub fn int(&self, name: &str) -> i64 {
         match self.value(name) {
-            Some(Value::Num(n)) => i64::try_from(*n).unwrap_or(if *n < 0 { i64::MIN } else { i64::MAX }),
+            Some(Value::Num(n)) => {
+                i64::try_from(*n).unwrap_or(if *n < 0 { i64::MIN } else { i64::MAX })
+            }
             Some(Value::Bool(b)) => i64::from(*b),
             Some(Value::Enum(e)) => i64::from(*e),
             _ => 0,
@@ -258,7 +271,10 @@ impl Config {
     /// A change count that wrapped negative (as Redis stores it) counts as 0.
     pub fn save_params(&self) -> Vec<(u64, u64)> {
         match self.value("save") {
-            Some(Value::Save(p)) => p.iter().map(|(s, c)| (*s as u64, u64::try_from(*c).unwrap_or(0))).collect(),
+            Some(Value::Save(p)) => p
+                .iter()
+                .map(|(s, c)| (*s as u64, u64::try_from(*c).unwrap_or(0)))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -374,7 +390,12 @@ mod tests {
         let c = Config::with_cwd(Path::new("/"));
         for d in DIRECTIVES {
             if d.kind != Kind::Dir {
-                assert_eq!(c.get_value(d.name).as_deref(), Some(d.default), "{}", d.name);
+                assert_eq!(
+                    c.get_value(d.name).as_deref(),
+                    Some(d.default),
+                    "{}",
+                    d.name
+                );
             }
         }
         assert_eq!(c.get_value("dir").as_deref(), Some("/"));
@@ -383,8 +404,14 @@ mod tests {
     #[test]
     fn get_exact_keeps_case_and_finds_hidden() {
         let c = Config::new();
-        assert_eq!(c.get("PORT"), vec![("PORT".to_string(), "6379".to_string())]);
-        assert_eq!(c.get("slaveof"), vec![("slaveof".to_string(), String::new())]);
+        assert_eq!(
+            c.get("PORT"),
+            vec![("PORT".to_string(), "6379".to_string())]
+        );
+        assert_eq!(
+            c.get("slaveof"),
+            vec![("slaveof".to_string(), String::new())]
+        );
         assert_eq!(c.get("key-load-delay").len(), 1);
         assert!(c.get("key-*").is_empty());
         assert!(c.get("nosuch").is_empty());
@@ -404,7 +431,12 @@ mod tests {
         let all = c.get("*");
         assert_eq!(all.len(), 192);
         let many = c.get_many(&["port".into(), "PORT".into(), "p*".into()]);
-        assert_eq!(many.iter().filter(|(n, _)| n.eq_ignore_ascii_case("port")).count(), 1);
+        assert_eq!(
+            many.iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("port"))
+                .count(),
+            1
+        );
     }
 
     #[test]
@@ -412,7 +444,7 @@ mod tests {
         let c = Config::new();
         assert_eq!(c.int("port"), 6379);
         assert_eq!(c.int("nosuch"), 0);
-        assert!(c.bool("appendonly") == false && c.bool("activerehashing"));
+        assert!(!c.bool("appendonly") && c.bool("activerehashing"));
         assert_eq!(c.string("maxmemory-policy"), "noeviction");
         assert_eq!(c.save_params(), vec![(3600, 1), (300, 100), (60, 10000)]);
         assert_eq!(c.bind_addrs(), vec!["*".to_string(), "-::*".to_string()]);

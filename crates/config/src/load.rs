@@ -118,7 +118,10 @@ impl Config {
                 Some(r) => r.read_to_end(&mut buf),
                 None => std::io::stdin().read_to_end(&mut buf),
             };
-            res.map_err(|e| ConfigLoadError::CantOpen { path: "-".into(), reason: os_error_text(&e) })?;
+            res.map_err(|e| ConfigLoadError::CantOpen {
+                path: "-".into(),
+                reason: os_error_text(&e),
+            })?;
             text.push_str(&String::from_utf8_lossy(&buf));
         }
         text.push('\n');
@@ -201,8 +204,14 @@ fn absolute_path(cwd: &Path, p: &str) -> PathBuf {
 /// Reads a file or, when the last path component holds glob characters,
 /// every matching file in name order. `shown` names it in errors.
 fn read_config_file(path: &Path, shown: &str) -> Result<String, ConfigLoadError> {
-    let cant_open = |e: std::io::Error| ConfigLoadError::CantOpen { path: shown.to_string(), reason: os_error_text(&e) };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let cant_open = |e: std::io::Error| ConfigLoadError::CantOpen {
+        path: shown.to_string(),
+        reason: os_error_text(&e),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if !name.contains(['*', '?', '[']) {
         let bytes = std::fs::read(path).map_err(cant_open)?;
         return Ok(String::from_utf8_lossy(&bytes).into_owned());
@@ -222,8 +231,10 @@ fn read_config_file(path: &Path, shown: &str) -> Result<String, ConfigLoadError>
     matches.sort();
     let mut text = String::new();
     for m in matches {
-        let bytes = std::fs::read(&m)
-            .map_err(|e| ConfigLoadError::CantOpen { path: m.to_string_lossy().into_owned(), reason: os_error_text(&e) })?;
+        let bytes = std::fs::read(&m).map_err(|e| ConfigLoadError::CantOpen {
+            path: m.to_string_lossy().into_owned(),
+            reason: os_error_text(&e),
+        })?;
         text.push_str(&String::from_utf8_lossy(&bytes));
     }
     Ok(text)
@@ -242,7 +253,8 @@ impl Loader<'_, '_> {
                 continue;
             }
             let err = |reason: &str| ConfigLoadError::bad_line(i + 1, line, reason);
-            let argv = split_args(line).ok_or_else(|| err("Unbalanced quotes in configuration line"))?;
+            let argv =
+                split_args(line).ok_or_else(|| err("Unbalanced quotes in configuration line"))?;
             if argv.is_empty() {
                 continue;
             }
@@ -271,7 +283,11 @@ impl Loader<'_, '_> {
             } else {
                 &argv[1..]
             };
-            let mut ctx = ParseCtx { loading: true, save_seen: self.save_seen, cwd: &self.cwd };
+            let mut ctx = ParseCtx {
+                loading: true,
+                save_seen: self.save_seen,
+                cwd: &self.cwd,
+            };
             let v = value::parse_value(d, args, &self.config.values[idx], &mut ctx)?;
             self.save_seen = ctx.save_seen;
             if let Value::Str(dir) = &v {
@@ -292,11 +308,15 @@ impl Loader<'_, '_> {
                 if let Some(h) = self.hooks.as_deref_mut() {
                     h.rename_command(&argv[1], &argv[2])?;
                 }
-                self.config.rename_commands.push((argv[1].clone(), argv[2].clone()));
+                self.config
+                    .rename_commands
+                    .push((argv[1].clone(), argv[2].clone()));
                 Ok(())
             }
             ("user", n) if n >= 2 => {
-                let user_error = |i: usize, reason: &str| format!("Error in user declaration '{}': {reason}", argv[i]);
+                let user_error = |i: usize, reason: &str| {
+                    format!("Error in user declaration '{}': {reason}", argv[i])
+                };
                 if self.config.users.iter().any(|u| u[0] == argv[1]) {
                     return Err(user_error(
                         1,
@@ -305,7 +325,8 @@ impl Loader<'_, '_> {
                     .into());
                 }
                 if let Some(h) = self.hooks.as_deref_mut() {
-                    h.user(argv).map_err(|(i, r)| LineError::Reason(user_error(i.min(argc - 1), &r)))?;
+                    h.user(argv)
+                        .map_err(|(i, r)| LineError::Reason(user_error(i.min(argc - 1), &r)))?;
                 }
                 self.config.users.push(argv[1..].to_vec());
                 Ok(())
@@ -395,8 +416,17 @@ mod tests {
 
     #[test]
     fn absolute_paths() {
-        assert_eq!(absolute_path(Path::new("/a/b"), "../c.conf"), PathBuf::from("/a/c.conf"));
-        assert_eq!(absolute_path(Path::new("/a/b"), "./c.conf"), PathBuf::from("/a/b/c.conf"));
-        assert_eq!(absolute_path(Path::new("/a/b"), "/x/y.conf"), PathBuf::from("/x/y.conf"));
+        assert_eq!(
+            absolute_path(Path::new("/a/b"), "../c.conf"),
+            PathBuf::from("/a/c.conf")
+        );
+        assert_eq!(
+            absolute_path(Path::new("/a/b"), "./c.conf"),
+            PathBuf::from("/a/b/c.conf")
+        );
+        assert_eq!(
+            absolute_path(Path::new("/a/b"), "/x/y.conf"),
+            PathBuf::from("/x/y.conf")
+        );
     }
 }

@@ -54,7 +54,10 @@ pub fn strict_i64(s: &str) -> Option<i64> {
 /// Memory value in bytes; `None` for anything that is not digits + unit.
 pub fn memory(s: &str) -> Option<u64> {
     let b = s.as_bytes();
-    let split = b.iter().position(|c| !c.is_ascii_digit()).unwrap_or(b.len());
+    let split = b
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(b.len());
     let (digits, unit) = b.split_at(split);
     let mul: u64 = match unit.to_ascii_lowercase().as_slice() {
         b"" | b"b" => 1,
@@ -155,7 +158,9 @@ pub fn c_strtod(s: &str) -> Option<f64> {
         if hex.is_empty() || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
             return None;
         }
-        hex.bytes().fold(0f64, |acc, c| acc * 16.0 + f64::from((c as char).to_digit(16).unwrap_or(0)))
+        hex.bytes().fold(0f64, |acc, c| {
+            acc * 16.0 + f64::from((c as char).to_digit(16).unwrap_or(0))
+        })
     } else {
         if body.starts_with(['+', '-']) {
             return None;
@@ -204,8 +209,19 @@ mod tests {
         assert_eq!(strict_i64("9223372036854775807"), Some(i64::MAX));
         assert_eq!(strict_i64("-9223372036854775808"), Some(i64::MIN));
         for bad in [
-            "", "-", "+5", " 5", "5 ", "05", "-0", "0x10", "1.5", "1k", "9223372036854775808",
-            "18446744073709551615", "abc",
+            "",
+            "-",
+            "+5",
+            " 5",
+            "5 ",
+            "05",
+            "-0",
+            "0x10",
+            "1.5",
+            "1k",
+            "9223372036854775808",
+            "18446744073709551615",
+            "abc",
         ] {
             assert_eq!(strict_i64(bad), None, "{bad:?}");
         }

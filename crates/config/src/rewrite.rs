@@ -61,8 +61,12 @@ struct State {
 
 impl State {
     fn read(old: &str) -> State {
-        let mut st =
-            State { lines: Vec::new(), option_lines: HashMap::new(), processed: HashSet::new(), has_signature: false };
+        let mut st = State {
+            lines: Vec::new(),
+            option_lines: HashMap::new(),
+            processed: HashSet::new(),
+            has_signature: false,
+        };
         if old.is_empty() {
             return st;
         }
@@ -76,7 +80,10 @@ impl State {
                 continue;
             }
             let argv = split_args(&line).unwrap_or_default();
-            let name = argv.first().map(|a| a.to_ascii_lowercase()).unwrap_or_default();
+            let name = argv
+                .first()
+                .map(|a| a.to_ascii_lowercase())
+                .unwrap_or_default();
             let canonical = match lookup(&name) {
                 Some(i) => DIRECTIVES[i].name.to_string(),
                 None if FILE_ONLY.iter().any(|(n, _, _)| *n == name) => name,
@@ -85,7 +92,10 @@ impl State {
                     continue;
                 }
             };
-            st.option_lines.entry(canonical).or_default().push_back(st.lines.len());
+            st.option_lines
+                .entry(canonical)
+                .or_default()
+                .push_back(st.lines.len());
             st.lines.push(line);
         }
         st
@@ -154,7 +164,8 @@ impl Config {
             Err(e) => return Err(ConfigRewriteError::Io(os_error_text(&e))),
         };
         let content = self.rewrite_content(&old, extra);
-        write_atomically(path, content.as_bytes()).map_err(|e| ConfigRewriteError::Io(os_error_text(&e)))
+        write_atomically(path, content.as_bytes())
+            .map_err(|e| ConfigRewriteError::Io(os_error_text(&e)))
     }
 
     /// The new file content for old content `old` (pure; used by
@@ -167,7 +178,9 @@ impl Config {
             let force = *v != defaults.values[i];
             let name = d.name;
             match (d.kind, v) {
-                (Kind::Dir, Value::Str(s)) => st.rewrite_line(name, format!("{name} {}", quote(s)), true),
+                (Kind::Dir, Value::Str(s)) => {
+                    st.rewrite_line(name, format!("{name} {}", quote(s)), true)
+                }
                 (Kind::Save, Value::Save(p)) => {
                     if self.sentinel_flag() {
                         st.mark_processed(name);
@@ -208,10 +221,16 @@ impl Config {
                 }
                 (Kind::Percentiles, _) => {
                     let text = value::display(d, v);
-                    let text = if text.is_empty() { "\"\"".to_string() } else { text };
+                    let text = if text.is_empty() {
+                        "\"\"".to_string()
+                    } else {
+                        text
+                    };
                     st.rewrite_line(name, format!("{name} {text}"), true);
                 }
-                (Kind::Str(_), Value::Str(s)) if s.is_empty() && d.has(NULL_IF_EMPTY) => st.mark_processed(name),
+                (Kind::Str(_), Value::Str(s)) if s.is_empty() && d.has(NULL_IF_EMPTY) => {
+                    st.mark_processed(name)
+                }
                 _ => {
                     let text = rewrite_text(d.kind, v, &value::display(d, v));
                     st.rewrite_line(name, format!("{name} {text}"), force);
@@ -253,11 +272,21 @@ fn rewrite_text(kind: Kind, v: &Value, shown: &str) -> String {
 
 /// Replaces `path` with `content` via a temporary file, fsync and rename.
 fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.rewrite-{}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
         if let Ok(meta) = std::fs::metadata(path) {
             f.set_permissions(meta.permissions())?;
         }

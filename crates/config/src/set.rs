@@ -81,15 +81,27 @@ impl Config {
             } else {
                 vec![val.clone()]
             };
-            let mut ctx = ParseCtx { loading: false, save_seen: false, cwd: &cwd };
+            let mut ctx = ParseCtx {
+                loading: false,
+                save_seen: false,
+                cwd: &cwd,
+            };
             // A directive given through both its names merges with the staged value.
-            let current = staged.iter().rev().find(|(i, _)| *i == idx).map(|(_, v)| v).unwrap_or(&self.values[idx]);
-            let mut v = value::parse_value(d, &args, current, &mut ctx).map_err(|r| ConfigSetError::failed(name, r))?;
+            let current = staged
+                .iter()
+                .rev()
+                .find(|(i, _)| *i == idx)
+                .map(|(_, v)| v)
+                .unwrap_or(&self.values[idx]);
+            let mut v = value::parse_value(d, &args, current, &mut ctx)
+                .map_err(|r| ConfigSetError::failed(name, r))?;
             if let Value::Num(n) = &mut v {
                 match d.name {
                     "repl-backlog-size" => *n = (*n).max(REPL_BACKLOG_MIN_SIZE),
                     // The watchdog cannot fire more often than every two cron ticks.
-                    "watchdog-period" if *n > 0 => *n = (*n).max(i128::from(2 * (1000 / self.int("hz").max(1)))),
+                    "watchdog-period" if *n > 0 => {
+                        *n = (*n).max(i128::from(2 * (1000 / self.int("hz").max(1))))
+                    }
                     _ => {}
                 }
             }

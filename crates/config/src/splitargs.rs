@@ -178,7 +178,15 @@ mod tests {
 
     #[test]
     fn quoting_round_trips() {
-        for v in ["", "plain", "a b", "q\"uote", "back\\slash", "nl\nx", "\u{7f}é"] {
+        for v in [
+            "",
+            "plain",
+            "a b",
+            "q\"uote",
+            "back\\slash",
+            "nl\nx",
+            "\u{7f}é",
+        ] {
             assert_eq!(split_args(&quote(v)), s(&[v]), "{v:?}");
         }
         assert_eq!(quote("x\"y"), r#""x\"y""#);

@@ -122,7 +122,13 @@ pub struct Directive {
 
 impl Directive {
     const fn new(name: &'static str, kind: Kind, default: &'static str) -> Directive {
-        Directive { name, alias: None, kind, flags: 0, default }
+        Directive {
+            name,
+            alias: None,
+            kind,
+            flags: 0,
+            default,
+        }
     }
     const fn alias(mut self, alias: &'static str) -> Directive {
         self.alias = Some(alias);
@@ -157,12 +163,22 @@ const fn mem(name: &'static str, min: i128, max: i128, default: &'static str) ->
 const fn s(name: &'static str, default: &'static str) -> Directive {
     Directive::new(name, Kind::Str(StrCheck::Any), default)
 }
-const fn e(name: &'static str, words: &'static [(&'static str, u32)], default: &'static str) -> Directive {
+const fn e(
+    name: &'static str,
+    words: &'static [(&'static str, u32)],
+    default: &'static str,
+) -> Directive {
     Directive::new(name, Kind::Enum(words), default)
 }
 
 const NO_YES_LOCAL: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("local", 2)];
-const SHUTDOWN_ON_SIG: &[(&str, u32)] = &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8)];
+const SHUTDOWN_ON_SIG: &[(&str, u32)] = &[
+    ("default", 0),
+    ("save", 1),
+    ("nosave", 2),
+    ("now", 4),
+    ("force", 8),
+];
 const SYSLOG_FACILITIES: &[(&str, u32)] = &[
     ("user", 0),
     ("local0", 1),
@@ -187,7 +203,11 @@ const MAXMEMORY_POLICIES: &[(&str, u32)] = &[
 
 /// Every directive that CONFIG GET/SET know, alphabetically by canonical name.
 pub static DIRECTIVES: &[Directive] = &[
-    e("acl-pubsub-default", &[("allchannels", 1), ("resetchannels", 0)], "resetchannels"),
+    e(
+        "acl-pubsub-default",
+        &[("allchannels", 1), ("resetchannels", 0)],
+        "resetchannels",
+    ),
     s("aclfile", "").flags(IMMUTABLE),
     int("acllog-max-len", 0, I64, "128"),
     int("active-defrag-cycle-max", 1, 99, "25"),
@@ -206,9 +226,23 @@ pub static DIRECTIVES: &[Directive] = &[
     b("aof-timestamp-enabled", "no"),
     b("aof-use-rdb-preamble", "yes"),
     s("aof_rewrite_cpulist", "").flags(NULL_IF_EMPTY | IMMUTABLE),
-    Directive::new("appenddirname", Kind::Str(StrCheck::DirName), "appendonlydir").flags(IMMUTABLE),
-    Directive::new("appendfilename", Kind::Str(StrCheck::FileName), "appendonly.aof").flags(IMMUTABLE),
-    e("appendfsync", &[("everysec", 2), ("always", 1), ("no", 0)], "everysec"),
+    Directive::new(
+        "appenddirname",
+        Kind::Str(StrCheck::DirName),
+        "appendonlydir",
+    )
+    .flags(IMMUTABLE),
+    Directive::new(
+        "appendfilename",
+        Kind::Str(StrCheck::FileName),
+        "appendonly.aof",
+    )
+    .flags(IMMUTABLE),
+    e(
+        "appendfsync",
+        &[("everysec", 2), ("always", 1), ("no", 0)],
+        "everysec",
+    ),
     b("appendonly", "no"),
     mem("auto-aof-rewrite-min-size", 0, M64, "67108864"),
     int("auto-aof-rewrite-percentage", 0, I32, "100"),
@@ -227,7 +261,12 @@ pub static DIRECTIVES: &[Directive] = &[
     b("cluster-allow-reads-when-down", "no"),
     b("cluster-allow-replica-migration", "yes"),
     int("cluster-announce-bus-port", 0, 65535, "0"),
-    Directive::new("cluster-announce-hostname", Kind::Str(StrCheck::Hostname), "").flags(NULL_IF_EMPTY),
+    Directive::new(
+        "cluster-announce-hostname",
+        Kind::Str(StrCheck::Hostname),
+        "",
+    )
+    .flags(NULL_IF_EMPTY),
     s("cluster-announce-ip", "").flags(NULL_IF_EMPTY),
     int("cluster-announce-port", 0, 65535, "0"),
     int("cluster-announce-tls-port", 0, 65535, "0"),
@@ -237,7 +276,11 @@ pub static DIRECTIVES: &[Directive] = &[
     int("cluster-migration-barrier", 0, I32, "1"),
     int("cluster-node-timeout", 0, I64, "15000"),
     int("cluster-port", 0, 65535, "0").flags(IMMUTABLE),
-    e("cluster-preferred-endpoint-type", &[("ip", 0), ("hostname", 1), ("unknown-endpoint", 2)], "ip"),
+    e(
+        "cluster-preferred-endpoint-type",
+        &[("ip", 0), ("hostname", 1), ("unknown-endpoint", 2)],
+        "ip",
+    ),
     b("cluster-replica-no-failover", "no").alias("cluster-slave-no-failover"),
     int("cluster-replica-validity-factor", 0, I32, "10").alias("cluster-slave-validity-factor"),
     b("cluster-require-full-coverage", "yes"),
@@ -263,7 +306,11 @@ pub static DIRECTIVES: &[Directive] = &[
     int("key-load-delay", I32MIN, I32, "0").flags(HIDDEN),
     int("latency-monitor-threshold", 0, I64, "0"),
     b("latency-tracking", "yes"),
-    Directive::new("latency-tracking-info-percentiles", Kind::Percentiles, "50 99 99.9"),
+    Directive::new(
+        "latency-tracking-info-percentiles",
+        Kind::Percentiles,
+        "50 99 99.9",
+    ),
     b("lazyfree-lazy-eviction", "no"),
     b("lazyfree-lazy-expire", "no"),
     b("lazyfree-lazy-server-del", "no"),
@@ -273,16 +320,30 @@ pub static DIRECTIVES: &[Directive] = &[
     int("lfu-log-factor", 0, I32, "10"),
     int("list-compress-depth", 0, I32, "0"),
     int("list-max-listpack-size", I32MIN, I32, "-2").alias("list-max-ziplist-size"),
-    int("loading-process-events-interval-bytes", 1024, I32, "2097152").flags(HIDDEN),
+    int(
+        "loading-process-events-interval-bytes",
+        1024,
+        I32,
+        "2097152",
+    )
+    .flags(HIDDEN),
     s("logfile", "").flags(IMMUTABLE),
-    e("loglevel", &[("debug", 0), ("verbose", 1), ("notice", 2), ("warning", 3)], "notice"),
+    e(
+        "loglevel",
+        &[("debug", 0), ("verbose", 1), ("notice", 2), ("warning", 3)],
+        "notice",
+    ),
     // Debian's security patch: re-enables deprecated Lua APIs; immutable and hidden.
     b("lua-enable-deprecated-api", "no").flags(IMMUTABLE | HIDDEN),
     s("masterauth", "").flags(NULL_IF_EMPTY | SENSITIVE),
     s("masteruser", "").flags(NULL_IF_EMPTY | SENSITIVE),
     int("maxclients", 1, U32, "10000"),
     mem("maxmemory", 0, U64, "0"),
-    Directive::new("maxmemory-clients", Kind::MemoryPercent { min: 0, max: M64 }, "0"),
+    Directive::new(
+        "maxmemory-clients",
+        Kind::MemoryPercent { min: 0, max: M64 },
+        "0",
+    ),
     int("maxmemory-eviction-tenacity", 0, 100, "10"),
     e("maxmemory-policy", MAXMEMORY_POLICIES, "noeviction"),
     int("maxmemory-samples", 1, I32, "5"),
@@ -290,12 +351,24 @@ pub static DIRECTIVES: &[Directive] = &[
     int("min-replicas-to-write", 0, I32, "0").alias("min-slaves-to-write"),
     b("no-appendfsync-on-rewrite", "no"),
     Directive::new("notify-keyspace-events", Kind::NotifyKeyspaceEvents, ""),
-    e("oom-score-adj", &[("no", 0), ("yes", 1), ("relative", 1), ("absolute", 2)], "no"),
+    e(
+        "oom-score-adj",
+        &[("no", 0), ("yes", 1), ("relative", 1), ("absolute", 2)],
+        "no",
+    ),
     Directive::new("oom-score-adj-values", Kind::OomScoreAdjValues, "0 200 800"),
     s("pidfile", "").flags(NULL_IF_EMPTY | IMMUTABLE),
     int("port", 0, 65535, "6379"),
-    Directive::new("proc-title-template", Kind::Str(StrCheck::ProcTitle), "{title} {listen-addr} {server-mode}"),
-    e("propagation-error-behavior", &[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)], "ignore"),
+    Directive::new(
+        "proc-title-template",
+        Kind::Str(StrCheck::ProcTitle),
+        "{title} {listen-addr} {server-mode}",
+    ),
+    e(
+        "propagation-error-behavior",
+        &[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)],
+        "ignore",
+    ),
     b("protected-mode", "yes"),
     mem("proto-max-bulk-len", 1024 * 1024, M64, "536870912"),
     b("rdb-del-sync-files", "no"),
@@ -306,13 +379,19 @@ pub static DIRECTIVES: &[Directive] = &[
     mem("repl-backlog-size", 1, M64, "1048576"),
     int("repl-backlog-ttl", 0, I64, "3600"),
     b("repl-disable-tcp-nodelay", "no"),
-    e("repl-diskless-load", &[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)], "disabled"),
+    e(
+        "repl-diskless-load",
+        &[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)],
+        "disabled",
+    ),
     b("repl-diskless-sync", "yes"),
     int("repl-diskless-sync-delay", 0, I32, "5"),
     int("repl-diskless-sync-max-replicas", 0, I32, "0"),
     int("repl-ping-replica-period", 1, I32, "10").alias("repl-ping-slave-period"),
     int("repl-timeout", 1, I32, "60"),
-    s("replica-announce-ip", "").alias("slave-announce-ip").flags(NULL_IF_EMPTY),
+    s("replica-announce-ip", "")
+        .alias("slave-announce-ip")
+        .flags(NULL_IF_EMPTY),
     int("replica-announce-port", 0, 65535, "0").alias("slave-announce-port"),
     b("replica-announced", "yes"),
     b("replica-ignore-disk-write-errors", "no"),
@@ -321,15 +400,29 @@ pub static DIRECTIVES: &[Directive] = &[
     int("replica-priority", 0, I32, "100").alias("slave-priority"),
     b("replica-read-only", "yes").alias("slave-read-only"),
     b("replica-serve-stale-data", "yes").alias("slave-serve-stale-data"),
-    Directive::new("replicaof", Kind::ReplicaOf, "").alias("slaveof").flags(IMMUTABLE),
+    Directive::new("replicaof", Kind::ReplicaOf, "")
+        .alias("slaveof")
+        .flags(IMMUTABLE),
     s("requirepass", "").flags(NULL_IF_EMPTY | SENSITIVE),
-    e("sanitize-dump-payload", &[("no", 0), ("yes", 1), ("clients", 2)], "no"),
+    e(
+        "sanitize-dump-payload",
+        &[("no", 0), ("yes", 1), ("clients", 2)],
+        "no",
+    ),
     Directive::new("save", Kind::Save, "3600 1 300 100 60 10000"),
     s("server_cpulist", "").flags(NULL_IF_EMPTY | IMMUTABLE),
     int("set-max-intset-entries", 0, I64, "512"),
     b("set-proc-title", "yes").flags(IMMUTABLE),
-    Directive::new("shutdown-on-sigint", Kind::FlagSet(SHUTDOWN_ON_SIG), "default"),
-    Directive::new("shutdown-on-sigterm", Kind::FlagSet(SHUTDOWN_ON_SIG), "default"),
+    Directive::new(
+        "shutdown-on-sigint",
+        Kind::FlagSet(SHUTDOWN_ON_SIG),
+        "default",
+    ),
+    Directive::new(
+        "shutdown-on-sigterm",
+        Kind::FlagSet(SHUTDOWN_ON_SIG),
+        "default",
+    ),
     int("shutdown-timeout", 0, I32, "10"),
     int("slowlog-log-slower-than", -1, I64, "10000"),
     int("slowlog-max-len", 0, I64, "128"),
@@ -337,14 +430,23 @@ pub static DIRECTIVES: &[Directive] = &[
     b("stop-writes-on-bgsave-error", "yes"),
     mem("stream-node-max-bytes", 0, M64, "4096"),
     int("stream-node-max-entries", 0, I64, "100"),
-    e("supervised", &[("upstart", 1), ("systemd", 2), ("auto", 3), ("no", 0)], "no").flags(IMMUTABLE),
+    e(
+        "supervised",
+        &[("upstart", 1), ("systemd", 2), ("auto", 3), ("no", 0)],
+        "no",
+    )
+    .flags(IMMUTABLE),
     b("syslog-enabled", "no").flags(IMMUTABLE),
     e("syslog-facility", SYSLOG_FACILITIES, "local0").flags(IMMUTABLE),
     s("syslog-ident", "redis").flags(IMMUTABLE),
     int("tcp-backlog", 0, I32, "511").flags(IMMUTABLE),
     int("tcp-keepalive", 0, I32, "300"),
     int("timeout", 0, I32, "0"),
-    e("tls-auth-clients", &[("no", 0), ("yes", 1), ("optional", 2)], "yes"),
+    e(
+        "tls-auth-clients",
+        &[("no", 0), ("yes", 1), ("optional", 2)],
+        "yes",
+    ),
     s("tls-ca-cert-dir", "").flags(NULL_IF_EMPTY),
     s("tls-ca-cert-file", "").flags(NULL_IF_EMPTY),
     s("tls-cert-file", "").flags(NULL_IF_EMPTY),
@@ -384,7 +486,11 @@ pub static FILE_ONLY: &[(&str, usize, Option<usize>)] = &[
 ];
 
 /// Directives Redis 7.0 still accepts (exactly one argument) and ignores.
-pub static DEPRECATED: &[&str] = &["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
+pub static DEPRECATED: &[&str] = &[
+    "list-max-ziplist-entries",
+    "list-max-ziplist-value",
+    "lua-replicate-commands",
+];
 
 #[cfg(test)]
 mod tests {

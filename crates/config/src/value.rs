@@ -57,7 +57,11 @@ pub struct ClientOutputBufferLimits {
 
 impl ClientOutputBufferLimits {
     pub(crate) fn classes(&self) -> [(&'static str, ClientBufferLimit); 3] {
-        [("normal", self.normal), ("replica", self.replica), ("pubsub", self.pubsub)]
+        [
+            ("normal", self.normal),
+            ("replica", self.replica),
+            ("pubsub", self.pubsub),
+        ]
     }
 }
 
@@ -95,7 +99,8 @@ pub mod notify {
     /// `n`: new keys (not part of `A`).
     pub const NEW: u32 = 1 << 14;
     /// `A`: alias for `g$lshzxetd`.
-    pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+    pub const ALL: u32 =
+        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 }
 
 const NOTIFY_LETTERS: &[(u8, u32)] = &[
@@ -131,23 +136,32 @@ pub(crate) const ERR_NARGS: &str = "wrong number of arguments";
 pub(crate) const ERR_SAVE: &str = "Invalid save parameters";
 pub(crate) const ERR_BIND_MANY: &str = "Too many bind addresses specified.";
 pub(crate) const ERR_COBL_NARGS: &str = "Wrong number of arguments in buffer limit configuration.";
-pub(crate) const ERR_COBL_CLASS: &str = "Invalid client class specified in buffer limit configuration.";
-pub(crate) const ERR_COBL_VALUE: &str = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
-pub(crate) const ERR_OOM: &str = "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
+pub(crate) const ERR_COBL_CLASS: &str =
+    "Invalid client class specified in buffer limit configuration.";
+pub(crate) const ERR_COBL_VALUE: &str =
+    "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+pub(crate) const ERR_OOM: &str =
+    "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
 pub(crate) const ERR_NOTIFY: &str = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
 pub(crate) const ERR_MASTER_PORT: &str = "Invalid master port";
 pub(crate) const ERR_PCTL_PARSE: &str = "Invalid latency-tracking-info-percentiles parameters";
-pub(crate) const ERR_PCTL_RANGE: &str = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
-pub(crate) const ERR_HOSTNAME: &str = "Hostnames may only contain alphanumeric characters, hyphens or dots";
+pub(crate) const ERR_PCTL_RANGE: &str =
+    "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+pub(crate) const ERR_HOSTNAME: &str =
+    "Hostnames may only contain alphanumeric characters, hyphens or dots";
 pub(crate) const ERR_PROC_TITLE: &str = "template format is invalid or contains unknown variables";
-pub(crate) const ERR_SHUTDOWN_BOTH: &str = "shutdown options SAVE and NOSAVE can't be used simultaneously";
+pub(crate) const ERR_SHUTDOWN_BOTH: &str =
+    "shutdown options SAVE and NOSAVE can't be used simultaneously";
 
 /// Most bind addresses Redis accepts.
 pub const MAX_BIND_ADDRS: usize = 16;
 
 fn one_of(words: &[(&str, u32)]) -> String {
     let names: Vec<&str> = words.iter().map(|(n, _)| *n).collect();
-    format!("argument(s) must be one of the following: {}", names.join(", "))
+    format!(
+        "argument(s) must be one of the following: {}",
+        names.join(", ")
+    )
 }
 
 fn between(min: impl std::fmt::Display, max: impl std::fmt::Display) -> String {
@@ -156,7 +170,12 @@ fn between(min: impl std::fmt::Display, max: impl std::fmt::Display) -> String {
 
 /// Parses `args` for directive `d`. Single-argument kinds must get exactly
 /// one argument (checked by the callers, which word the error differently).
-pub(crate) fn parse_value(d: &Directive, args: &[String], current: &Value, ctx: &mut ParseCtx) -> Result<Value, String> {
+pub(crate) fn parse_value(
+    d: &Directive,
+    args: &[String],
+    current: &Value,
+    ctx: &mut ParseCtx,
+) -> Result<Value, String> {
     let first = args.first().map(String::as_str).unwrap_or("");
     match d.kind {
         Kind::Bool => match first.to_ascii_lowercase().as_str() {
@@ -183,7 +202,9 @@ pub(crate) fn parse_value(d: &Directive, args: &[String], current: &Value, ctx: 
         Kind::Octal { min, max } => {
             let v = octal(first).ok_or(ERR_OCTAL)?;
             if v < min || v > max {
-                return Err(format!("argument must be between {min:o} and {max:o} inclusive"));
+                return Err(format!(
+                    "argument must be between {min:o} and {max:o} inclusive"
+                ));
             }
             Ok(Value::Num(v.into()))
         }
@@ -198,7 +219,10 @@ pub(crate) fn parse_value(d: &Directive, args: &[String], current: &Value, ctx: 
             }
             let mut bits = 0;
             for a in args {
-                let (_, v) = words.iter().find(|(n, _)| n.eq_ignore_ascii_case(a)).ok_or_else(|| one_of(words))?;
+                let (_, v) = words
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(a))
+                    .ok_or_else(|| one_of(words))?;
                 bits |= v;
             }
             // Only the shutdown flags use this kind: save (1) and nosave (2) exclude each other.
@@ -252,7 +276,7 @@ pub(crate) fn parse_value(d: &Directive, args: &[String], current: &Value, ctx: 
             let mut out = Vec::with_capacity(args.len());
             for a in args {
                 let v = c_strtod(a).ok_or(ERR_PCTL_PARSE)?;
-                if v < 0.0 || v > 100.0 {
+                if !(0.0..=100.0).contains(&v) {
                     return Err(ERR_PCTL_RANGE.into());
                 }
                 out.push(v);
@@ -308,15 +332,23 @@ fn check_string(name: &str, check: StrCheck, v: &str) -> Result<(), String> {
     match check {
         StrCheck::Any => Ok(()),
         StrCheck::Hostname => {
-            if v.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
+            if v.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
+            {
                 Ok(())
             } else {
                 Err(ERR_HOSTNAME.into())
             }
         }
-        StrCheck::ProcTitle => valid_proc_title(v).then_some(()).ok_or_else(|| ERR_PROC_TITLE.into()),
-        StrCheck::FileName | StrCheck::DirName if v.is_empty() => Err(format!("{name} can't be empty")),
-        StrCheck::FileName | StrCheck::BaseName if is_path => Err(format!("{name} can't be a path, just a filename")),
+        StrCheck::ProcTitle => valid_proc_title(v)
+            .then_some(())
+            .ok_or_else(|| ERR_PROC_TITLE.into()),
+        StrCheck::FileName | StrCheck::DirName if v.is_empty() => {
+            Err(format!("{name} can't be empty"))
+        }
+        StrCheck::FileName | StrCheck::BaseName if is_path => {
+            Err(format!("{name} can't be a path, just a filename"))
+        }
         StrCheck::DirName if is_path => Err(format!("{name} can't be a path, just a dirname")),
         _ => Ok(()),
     }
@@ -340,7 +372,9 @@ pub(crate) fn valid_proc_title(t: &str) -> bool {
                 i += 2;
             }
             b'{' => {
-                let Some(end) = t[i + 1..].find('}') else { return false };
+                let Some(end) = t[i + 1..].find('}') else {
+                    return false;
+                };
                 match &t[i + 1..i + 1 + end] {
                     "title" | "server-mode" | "config-file" | "unixsocket" => {}
                     "listen-addr" | "port" | "tls-port" => out.push('0'),
@@ -388,7 +422,7 @@ fn parse_save(args: &[String], current: &Value, ctx: &mut ParseCtx) -> Result<Va
 }
 
 fn parse_cobl(args: &[String], current: &Value) -> Result<Value, String> {
-    if args.len() % 4 != 0 {
+    if !args.chunks_exact(4).remainder().is_empty() {
         return Err(ERR_COBL_NARGS.into());
     }
     let mut limits = match current {
@@ -409,7 +443,14 @@ fn parse_cobl(args: &[String], current: &Value) -> Result<Value, String> {
         if !full || overflow || secs < 0 {
             return Err(ERR_COBL_VALUE.into());
         }
-        updates.push((class, ClientBufferLimit { hard, soft, soft_seconds: secs }));
+        updates.push((
+            class,
+            ClientBufferLimit {
+                hard,
+                soft,
+                soft_seconds: secs,
+            },
+        ));
     }
     for (class, l) in updates {
         match class {
@@ -422,7 +463,11 @@ fn parse_cobl(args: &[String], current: &Value) -> Result<Value, String> {
 }
 
 pub(crate) fn default_cobl() -> ClientOutputBufferLimits {
-    let l = |hard, soft, soft_seconds| ClientBufferLimit { hard, soft, soft_seconds };
+    let l = |hard, soft, soft_seconds| ClientBufferLimit {
+        hard,
+        soft,
+        soft_seconds,
+    };
     ClientOutputBufferLimits {
         normal: l(0, 0, 0),
         replica: l(256 << 20, 64 << 20, 60),
@@ -438,7 +483,11 @@ fn parse_notify(s: &str) -> Result<u32, String> {
             b'K' => notify::KEYSPACE,
             b'E' => notify::KEYEVENT,
             b'm' => notify::KEY_MISS,
-            _ => NOTIFY_LETTERS.iter().find(|(l, _)| *l == c).map(|(_, f)| *f).ok_or(ERR_NOTIFY)?,
+            _ => NOTIFY_LETTERS
+                .iter()
+                .find(|(l, _)| *l == c)
+                .map(|(_, f)| *f)
+                .ok_or(ERR_NOTIFY)?,
         };
     }
     Ok(flags)
@@ -457,7 +506,11 @@ pub(crate) fn notify_to_string(flags: u32) -> String {
             }
         }
     }
-    for (l, f) in [('K', notify::KEYSPACE), ('E', notify::KEYEVENT), ('m', notify::KEY_MISS)] {
+    for (l, f) in [
+        ('K', notify::KEYSPACE),
+        ('E', notify::KEYEVENT),
+        ('m', notify::KEY_MISS),
+    ] {
         if flags & f != 0 {
             out.push(l);
         }
@@ -493,31 +546,170 @@ pub(crate) fn display(d: &Directive, v: &Value) -> String {
         (Value::Num(n), Kind::MemoryPercent { .. }) if *n < 0 => format!("{}%", -n),
         (Value::Num(n), Kind::Octal { .. }) => format!("{n:o}"),
         (Value::Num(n), _) => n.to_string(),
-        (Value::Enum(x), Kind::Enum(words)) => words.iter().find(|(_, v)| v == x).map(|(n, _)| *n).unwrap_or("").into(),
+        (Value::Enum(x), Kind::Enum(words)) => words
+            .iter()
+            .find(|(_, v)| v == x)
+            .map(|(n, _)| *n)
+            .unwrap_or("")
+            .into(),
         (Value::Enum(x), Kind::FlagSet(words)) => flagset_words(words, *x).join(" "),
         (Value::Enum(x), _) => x.to_string(),
         (Value::Str(s), _) => s.clone(),
-        (Value::Save(p), _) => p.iter().map(|(s, c)| format!("{s} {c}")).collect::<Vec<_>>().join(" "),
+        (Value::Save(p), _) => p
+            .iter()
+            .map(|(s, c)| format!("{s} {c}"))
+            .collect::<Vec<_>>()
+            .join(" "),
         (Value::Bind(a), _) => a.join(" "),
         (Value::Cobl(c), _) => {
             let f = |l: ClientBufferLimit| format!("{} {} {}", l.hard, l.soft, l.soft_seconds);
-            format!("normal {} slave {} pubsub {}", f(c.normal), f(c.replica), f(c.pubsub))
+            format!(
+                "normal {} slave {} pubsub {}",
+                f(c.normal),
+                f(c.replica),
+                f(c.pubsub)
+            )
         }
         (Value::Oom(o), _) => format!("{} {} {}", o[0], o[1], o[2]),
         (Value::Notify(f), _) => notify_to_string(*f),
-        (Value::ReplicaOf(r), _) => r.as_ref().map(|(h, p)| format!("{h} {p}")).unwrap_or_default(),
-        (Value::Percentiles(p), _) => p.iter().map(|v| format_percentile(*v)).collect::<Vec<_>>().join(" "),
+        (Value::ReplicaOf(r), _) => r
+            .as_ref()
+            .map(|(h, p)| format!("{h} {p}"))
+            .unwrap_or_default(),
+        (Value::Percentiles(p), _) => p
+            .iter()
+            .map(|v| format_percentile(*v))
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
 pub(crate) fn flagset_words(words: &[(&'static str, u32)], bits: u32) -> Vec<&'static str> {
     if bits == 0 {
-        return words.iter().filter(|(_, v)| *v == 0).map(|(n, _)| *n).take(1).collect();
+        return words
+            .iter()
+            .filter(|(_, v)| *v == 0)
+            .map(|(n, _)| *n)
+            .take(1)
+            .collect();
     }
-    words.iter().filter(|(_, v)| *v != 0 && bits & v == *v).map(|(n, _)| *n).collect()
+    words
+        .iter()
+        .filter(|(_, v)| *v != 0 && bits & v == *v)
+        .map(|(n, _)| *n)
+        .collect()
 }
 
 /// Formats a memory number for CONFIG REWRITE.
 pub(crate) fn rewrite_memory(v: i128) -> String {
     parse::format_memory(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{DIRECTIVES, SENSITIVE};
+
+    fn d(name: &str) -> &'static Directive {
+        DIRECTIVES.iter().find(|d| d.name == name).unwrap()
+    }
+
+    fn set(name: &str, args: &[&str]) -> Result<String, String> {
+        let d = d(name);
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut ctx = ParseCtx {
+            loading: false,
+            save_seen: false,
+            cwd: Path::new("/"),
+        };
+        parse_value(d, &args, &Value::Cobl(default_cobl()), &mut ctx).map(|v| display(d, &v))
+    }
+
+    #[test]
+    fn notify_letters() {
+        assert_eq!(set("notify-keyspace-events", &["KEA"]).unwrap(), "AKE");
+        assert_eq!(set("notify-keyspace-events", &["Amn"]).unwrap(), "Am");
+        assert_eq!(parse_notify("Amn").unwrap() & notify::NEW, notify::NEW);
+        assert_eq!(
+            set("notify-keyspace-events", &["Kq"]).unwrap_err(),
+            ERR_NOTIFY
+        );
+    }
+
+    #[test]
+    fn proc_title_templates() {
+        for ok in [
+            "{title} {listen-addr} {server-mode}",
+            "a}",
+            "{{title}}",
+            "a{title}b",
+            "{port}",
+        ] {
+            assert!(valid_proc_title(ok), "{ok}");
+        }
+        for bad in ["", " ", "{title}", "{port", "x{}", "{TITLE}", "{foo}"] {
+            assert!(!valid_proc_title(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn flag_sets_and_enums() {
+        assert_eq!(
+            set("shutdown-on-sigint", &["force", "save", "now"]).unwrap(),
+            "save now force"
+        );
+        assert_eq!(
+            set("shutdown-on-sigint", &["default", "now"]).unwrap(),
+            "now"
+        );
+        assert_eq!(set("shutdown-on-sigint", &["default"]).unwrap(), "default");
+        assert_eq!(
+            set("shutdown-on-sigint", &["save", "nosave"]).unwrap_err(),
+            ERR_SHUTDOWN_BOTH
+        );
+        assert_eq!(set("oom-score-adj", &["relative"]).unwrap(), "yes");
+        assert_eq!(
+            set("maxmemory-policy", &["ALLKEYS-LRU"]).unwrap(),
+            "allkeys-lru"
+        );
+    }
+
+    #[test]
+    fn special_multi_values() {
+        assert_eq!(set("save", &["5", ""]).unwrap(), "5 0");
+        assert_eq!(set("save", &[""]).unwrap(), "");
+        assert_eq!(
+            set(
+                "client-output-buffer-limit",
+                &["REPLICA", "1kb", "2mb", "3"]
+            )
+            .unwrap(),
+            "normal 0 0 0 slave 1024 2097152 3 pubsub 33554432 8388608 60"
+        );
+        assert_eq!(
+            set("oom-score-adj-values", &["+1", "02", "-2000"]).unwrap(),
+            "1 2 -2000"
+        );
+        assert_eq!(set("replicaof", &["No", "One"]).unwrap(), "");
+        assert_eq!(
+            set("latency-tracking-info-percentiles", &["33.333333333", "-0"]).unwrap(),
+            "33.333333 -0"
+        );
+        assert_eq!(
+            set("maxmemory-clients", &["18446744073709551615"]).unwrap(),
+            "1%"
+        );
+        assert_eq!(set("unixsocketperm", &["0755"]).unwrap(), "755");
+        assert_eq!(set("hz", &["1000"]).unwrap(), "500");
+    }
+
+    #[test]
+    fn sensitive_set() {
+        let s: Vec<&str> = DIRECTIVES
+            .iter()
+            .filter(|d| d.has(SENSITIVE))
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(s, ["masterauth", "masteruser", "requirepass"]);
+    }
 }

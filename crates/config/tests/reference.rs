@@ -29,8 +29,14 @@ fn every_reference_name_with_its_default() {
     let reference = snapshot();
     assert_eq!(reference.len(), 192);
     let ours: BTreeMap<String, String> = Config::new().get("*").into_iter().collect();
-    let missing: Vec<_> = reference.keys().filter(|k| !ours.contains_key(*k)).collect();
-    let extra: Vec<_> = ours.keys().filter(|k| !reference.contains_key(*k)).collect();
+    let missing: Vec<_> = reference
+        .keys()
+        .filter(|k| !ours.contains_key(*k))
+        .collect();
+    let extra: Vec<_> = ours
+        .keys()
+        .filter(|k| !reference.contains_key(*k))
+        .collect();
     assert!(missing.is_empty(), "missing: {missing:?}");
     assert!(extra.is_empty(), "not in reference: {extra:?}");
     for (name, value) in &reference {
@@ -63,7 +69,7 @@ fn hidden_directives_answer_by_exact_name_only() {
 #[test]
 fn debian_sample_config_loads() {
     let path = data("redis.conf");
-    let res = Config::load(&[path.clone()]);
+    let res = Config::load(std::slice::from_ref(&path));
     // The sample points `dir` at /var/lib/redis; Redis refuses a missing dir too.
     if !std::path::Path::new("/var/lib/redis").is_dir() {
         match res {
@@ -77,7 +83,10 @@ fn debian_sample_config_loads() {
     }
     let c = res.unwrap();
     assert_eq!(c.config_file(), Some(std::path::Path::new(&path)));
-    assert_eq!(c.bind_addrs(), vec!["127.0.0.1".to_string(), "-::1".to_string()]);
+    assert_eq!(
+        c.bind_addrs(),
+        vec!["127.0.0.1".to_string(), "-::1".to_string()]
+    );
     assert!(c.bool("daemonize"));
     assert_eq!(c.string("pidfile"), "/run/redis/redis-server.pid");
     assert_eq!(c.string("logfile"), "/var/log/redis/redis-server.log");
@@ -87,20 +96,43 @@ fn debian_sample_config_loads() {
     // The sample has no save line: the defaults stay.
     assert_eq!(c.save_params(), vec![(3600, 1), (300, 100), (60, 10000)]);
     let limits = c.client_output_buffer_limits();
-    assert_eq!((limits.replica.hard, limits.replica.soft, limits.replica.soft_seconds), (256 << 20, 64 << 20, 60));
+    assert_eq!(
+        (
+            limits.replica.hard,
+            limits.replica.soft,
+            limits.replica.soft_seconds
+        ),
+        (256 << 20, 64 << 20, 60)
+    );
     assert_eq!(c.string("notify-keyspace-events"), "");
-    assert_eq!(c.string("proc-title-template"), "{title} {listen-addr} {server-mode}");
+    assert_eq!(
+        c.string("proc-title-template"),
+        "{title} {listen-addr} {server-mode}"
+    );
 }
 
 #[test]
 fn debian_sample_loads_with_dir_overridden_by_an_include() {
     // Independent of /var/lib/redis: the sample's own content through stdin
     // with its dir line removed, then a command-line dir.
-    let text = std::fs::read_to_string(data("redis.conf")).unwrap().replace("\ndir /var/lib/redis", "\n");
+    let text = std::fs::read_to_string(data("redis.conf"))
+        .unwrap()
+        .replace("\ndir /var/lib/redis", "\n");
     let tmp = tempfile::tempdir().unwrap();
     let mut input = text.as_bytes();
-    let args = vec!["-".to_string(), "--dir".to_string(), tmp.path().to_string_lossy().into_owned()];
-    let c = Config::load_with(&args, LoadOptions { stdin: Some(&mut input), ..Default::default() }).unwrap();
+    let args = vec![
+        "-".to_string(),
+        "--dir".to_string(),
+        tmp.path().to_string_lossy().into_owned(),
+    ];
+    let c = Config::load_with(
+        &args,
+        LoadOptions {
+            stdin: Some(&mut input),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(c.config_file(), None);
     assert_eq!(c.dir(), std::fs::canonicalize(tmp.path()).unwrap());
     assert_eq!(c.int("databases"), 16);

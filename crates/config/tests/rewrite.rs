@@ -12,14 +12,20 @@ const DEFAULT_USER: &str = "default on nopass ~* &* +@all";
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rewrite");
-    let mut v: Vec<PathBuf> =
-        std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     v.sort();
     v
 }
 
 fn users() -> RewriteExtra {
-    RewriteExtra { users: Some(vec![DEFAULT_USER.to_string()]), ..Default::default() }
+    RewriteExtra {
+        users: Some(vec![DEFAULT_USER.to_string()]),
+        ..Default::default()
+    }
 }
 
 fn split_at_signature(s: &str) -> (String, Vec<String>) {
@@ -41,20 +47,33 @@ fn run_case(case: &Path) -> (String, String) {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
         if name.ends_with(".conf") && name != "expected.conf" {
-            std::fs::write(dir.join(&name), std::fs::read_to_string(&p).unwrap().replace("@DIR@", &d)).unwrap();
+            std::fs::write(
+                dir.join(&name),
+                std::fs::read_to_string(&p).unwrap().replace("@DIR@", &d),
+            )
+            .unwrap();
         }
     }
     let input = dir.join("input.conf").to_string_lossy().into_owned();
-    let mut c = Config::load_with(&[input.clone()], LoadOptions { cwd: Some(dir.clone()), ..Default::default() })
-        .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+    let mut c = Config::load_with(
+        std::slice::from_ref(&input),
+        LoadOptions {
+            cwd: Some(dir.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
     if let Ok(cmds) = std::fs::read_to_string(case.join("commands.txt")) {
         for line in cmds.lines() {
             let argv = split_args(line).unwrap();
             match argv[0].to_ascii_lowercase().as_str() {
                 "config" => {
-                    let pairs: Vec<(String, String)> =
-                        argv[2..].chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
-                    c.set(&pairs).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+                    let pairs: Vec<(String, String)> = argv[2..]
+                        .chunks(2)
+                        .map(|p| (p[0].clone(), p[1].clone()))
+                        .collect();
+                    c.set(&pairs)
+                        .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
                 }
                 "replicaof" => c.set_replicaof(Some((argv[1].clone(), argv[2].parse().unwrap()))),
                 other => panic!("unknown command {other}"),
@@ -63,7 +82,9 @@ fn run_case(case: &Path) -> (String, String) {
     }
     c.rewrite_with(&users()).unwrap();
     let got = std::fs::read_to_string(&input).unwrap();
-    let expected = std::fs::read_to_string(case.join("expected.conf")).unwrap().replace("@DIR@", &d);
+    let expected = std::fs::read_to_string(case.join("expected.conf"))
+        .unwrap()
+        .replace("@DIR@", &d);
     (got, expected)
 }
 
@@ -75,15 +96,31 @@ fn rewrite_matches_the_reference() {
         let (got, expected) = run_case(&case);
         let (gh, gt) = split_at_signature(&got);
         let (eh, et) = split_at_signature(&expected);
-        assert_eq!(gh, eh, "{}: text before the signature\n--- got:\n{got}\n--- expected:\n{expected}", case.display());
-        assert_eq!(gt, et, "{}: appended lines\n--- got:\n{got}\n--- expected:\n{expected}", case.display());
+        assert_eq!(
+            gh,
+            eh,
+            "{}: text before the signature\n--- got:\n{got}\n--- expected:\n{expected}",
+            case.display()
+        );
+        assert_eq!(
+            gt,
+            et,
+            "{}: appended lines\n--- got:\n{got}\n--- expected:\n{expected}",
+            case.display()
+        );
     }
 }
 
 #[test]
 fn rewrite_errors_and_file_handling() {
-    assert_eq!(Config::new().rewrite().unwrap_err(), ConfigRewriteError::NoConfigFile);
-    assert_eq!(Config::new().rewrite().unwrap_err().to_string(), "ERR The server is running without a config file");
+    assert_eq!(
+        Config::new().rewrite().unwrap_err(),
+        ConfigRewriteError::NoConfigFile
+    );
+    assert_eq!(
+        Config::new().rewrite().unwrap_err().to_string(),
+        "ERR The server is running without a config file"
+    );
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = std::fs::canonicalize(tmp.path()).unwrap();
@@ -94,7 +131,10 @@ fn rewrite_errors_and_file_handling() {
     let load = || {
         Config::load_with(
             &[path.to_string_lossy().into_owned()],
-            LoadOptions { cwd: Some(dir.clone()), ..Default::default() },
+            LoadOptions {
+                cwd: Some(dir.clone()),
+                ..Default::default()
+            },
         )
         .unwrap()
     };
@@ -102,9 +142,19 @@ fn rewrite_errors_and_file_handling() {
     c.set(&[("port".to_string(), "7001".to_string())]).unwrap();
     c.rewrite().unwrap();
     let first = std::fs::read_to_string(&path).unwrap();
-    assert!(first.starts_with("# keep me\nport 7001\n\n# Generated by CONFIG REWRITE\n"), "{first}");
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "temporary file left behind");
+    assert!(
+        first.starts_with("# keep me\nport 7001\n\n# Generated by CONFIG REWRITE\n"),
+        "{first}"
+    );
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "temporary file left behind"
+    );
     // The file is read back like Redis does: a second rewrite adds one blank
     // line at the end, a third changes nothing more.
     c.rewrite().unwrap();
@@ -119,14 +169,19 @@ fn rewrite_errors_and_file_handling() {
     // A missing file is recreated.
     std::fs::remove_file(&path).unwrap();
     c.rewrite().unwrap();
-    assert!(std::fs::read_to_string(&path).unwrap().contains("port 7001"));
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("port 7001"));
     // An unwritable directory reports the system error.
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o500)).unwrap();
     let res = c.rewrite();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     if let Err(e) = res {
         // (root may write anyway; then there is nothing to check)
-        assert_eq!(e.to_string(), "ERR Rewriting config file: Permission denied");
+        assert_eq!(
+            e.to_string(),
+            "ERR Rewriting config file: Permission denied"
+        );
     }
 }
 
@@ -134,19 +189,36 @@ fn rewrite_errors_and_file_handling() {
 fn rewrite_of_users_aclfile_modules_and_sentinel() {
     let c = Config::load_with(
         &["--aclfile".into(), "/x/users.acl".into()],
-        LoadOptions { cwd: Some(std::env::temp_dir()), ..Default::default() },
+        LoadOptions {
+            cwd: Some(std::env::temp_dir()),
+            ..Default::default()
+        },
     )
     .unwrap();
     let out = c.rewrite_content("user alice on\naclfile /x/users.acl\n", &users());
     assert!(!out.contains("user "), "{out}");
     let c = Config::new();
-    let out = c.rewrite_content("user alice on\nloadmodule /a.so\n", &RewriteExtra::default());
-    assert!(out.starts_with("user alice on\nloadmodule /a.so\n"), "{out}");
+    let out = c.rewrite_content(
+        "user alice on\nloadmodule /a.so\n",
+        &RewriteExtra::default(),
+    );
+    assert!(
+        out.starts_with("user alice on\nloadmodule /a.so\n"),
+        "{out}"
+    );
     let extra = RewriteExtra {
         users: Some(vec![DEFAULT_USER.into()]),
         modules: Some(vec!["/b.so x".into()]),
         sentinel: Some(vec!["myid abc".into()]),
     };
-    let out = c.rewrite_content("user alice on\nloadmodule /a.so\nsentinel myid old\n", &extra);
-    assert!(out.starts_with(&format!("user {DEFAULT_USER}\nloadmodule /b.so x\nsentinel myid abc\n")), "{out}");
+    let out = c.rewrite_content(
+        "user alice on\nloadmodule /a.so\nsentinel myid old\n",
+        &extra,
+    );
+    assert!(
+        out.starts_with(&format!(
+            "user {DEFAULT_USER}\nloadmodule /b.so x\nsentinel myid abc\n"
+        )),
+        "{out}"
+    );
 }

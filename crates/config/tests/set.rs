@@ -6,18 +6,25 @@ use shoal_config::splitargs::split_args;
 use shoal_config::{Config, ConfigSetError, LoadOptions, SetOptions};
 
 fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-    p.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    p.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 /// Rejections Redis makes while applying a value to the running server
 /// (TLS setup, a jemalloc without defrag support): the value itself is valid.
 fn apply_time_failure(result: &str) -> bool {
-    result.contains("Unable to update TLS configuration") || result.contains("Active defragmentation cannot be enabled")
+    result.contains("Unable to update TLS configuration")
+        || result.contains("Active defragmentation cannot be enabled")
 }
 
 #[test]
 fn recorded_probes_match_the_reference() {
-    let text = std::fs::read_to_string(format!("{}/tests/data/config-set-probes.tsv", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/data/config-set-probes.tsv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let base = Config::new();
     let mut failures = Vec::new();
     let mut count = 0;
@@ -31,20 +38,34 @@ fn recorded_probes_match_the_reference() {
             Err(e) => e.to_string(),
         };
         count += 1;
-        let ok = if apply_time_failure(expected) { got.starts_with("OK ") } else { got == expected };
+        let ok = if apply_time_failure(expected) {
+            got.starts_with("OK ")
+        } else {
+            got == expected
+        };
         if !ok {
-            failures.push(format!("{name} {quoted}: expected {expected:?}, got {got:?}"));
+            failures.push(format!(
+                "{name} {quoted}: expected {expected:?}, got {got:?}"
+            ));
         }
     }
     assert!(count > 3000, "corpus too small: {count}");
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn multi_set_checks_names_first_then_values() {
     let mut c = Config::new();
     let e = |c: &mut Config, p: &[(&str, &str)]| c.set(&pairs(p)).unwrap_err().to_string();
-    assert_eq!(e(&mut c, &[("foo", "bar")]), "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
+    assert_eq!(
+        e(&mut c, &[("foo", "bar")]),
+        "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+    );
     assert_eq!(
         e(&mut c, &[("maxmemory", "1"), ("maxmemory", "2")]),
         "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - duplicate parameter"
@@ -57,15 +78,27 @@ fn multi_set_checks_names_first_then_values() {
         e(&mut c, &[("maxmemory", "1"), ("daemonize", "no")]),
         "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"
     );
-    assert_eq!(e(&mut c, &[("maxmemory", "10"), ("foo", "1")]), "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
+    assert_eq!(
+        e(&mut c, &[("maxmemory", "10"), ("foo", "1")]),
+        "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+    );
     assert_eq!(
         e(&mut c, &[("maxmemory", "abc"), ("daemonize", "no")]),
         "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"
     );
-    assert_eq!(e(&mut c, &[("daemonize", "no"), ("foo", "1")]), e(&mut c, &[("daemonize", "no")]));
-    assert_eq!(e(&mut c, &[("foo", "1"), ("daemonize", "no")]), "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
     assert_eq!(
-        e(&mut c, &[("maxmemory", "1"), ("maxmemory", "2"), ("daemonize", "no")]),
+        e(&mut c, &[("daemonize", "no"), ("foo", "1")]),
+        e(&mut c, &[("daemonize", "no")])
+    );
+    assert_eq!(
+        e(&mut c, &[("foo", "1"), ("daemonize", "no")]),
+        "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+    );
+    assert_eq!(
+        e(
+            &mut c,
+            &[("maxmemory", "1"), ("maxmemory", "2"), ("daemonize", "no")]
+        ),
         "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - duplicate parameter"
     );
     assert_eq!(
@@ -85,16 +118,36 @@ fn multi_set_checks_names_first_then_values() {
 fn multi_set_is_applied_in_order_and_reports_changes() {
     let mut c = Config::new();
     let changed = c
-        .set(&pairs(&[("maxmemory", "1"), ("hash-max-ziplist-value", "2"), ("hash-max-listpack-value", "3"), ("timeout", "0")]))
+        .set(&pairs(&[
+            ("maxmemory", "1"),
+            ("hash-max-ziplist-value", "2"),
+            ("hash-max-listpack-value", "3"),
+            ("timeout", "0"),
+        ]))
         .unwrap();
     assert_eq!(changed, ["maxmemory", "hash-max-listpack-value"]);
     assert_eq!(c.get_value("hash-max-listpack-value").as_deref(), Some("3"));
-    c.set(&pairs(&[("slave-priority", "5"), ("replica-priority", "6")])).unwrap();
+    c.set(&pairs(&[
+        ("slave-priority", "5"),
+        ("replica-priority", "6"),
+    ]))
+    .unwrap();
     assert_eq!(c.int("replica-priority"), 6);
     assert!(c.set(&pairs(&[("maxmemory", "1")])).unwrap().is_empty());
-    c.set(&pairs(&[("client-output-buffer-limit", "normal 1 2 3 normal 4 5 6")])).unwrap();
-    assert_eq!(c.string("client-output-buffer-limit"), "normal 4 5 6 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
-    c.set(&pairs(&[("client-output-buffer-limit", "replica 1kb 2mb 3")])).unwrap();
+    c.set(&pairs(&[(
+        "client-output-buffer-limit",
+        "normal 1 2 3 normal 4 5 6",
+    )]))
+    .unwrap();
+    assert_eq!(
+        c.string("client-output-buffer-limit"),
+        "normal 4 5 6 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+    );
+    c.set(&pairs(&[(
+        "client-output-buffer-limit",
+        "replica 1kb 2mb 3",
+    )]))
+    .unwrap();
     assert_eq!(c.client_output_buffer_limits().replica.hard, 1024);
     c.set(&pairs(&[("save", "100 10 200 5")])).unwrap();
     assert_eq!(c.save_params(), vec![(100, 10), (200, 5)]);
@@ -116,7 +169,10 @@ fn protected_directives() {
     let load = |v: &str| {
         Config::load_with(
             &["--enable-protected-configs".to_string(), v.to_string()],
-            LoadOptions { cwd: Some(dir.clone()), ..Default::default() },
+            LoadOptions {
+                cwd: Some(dir.clone()),
+                ..Default::default()
+            },
         )
         .unwrap()
     };
@@ -126,7 +182,10 @@ fn protected_directives() {
     assert_eq!(c.dir(), dir.join("sub"));
     assert_eq!(
         c.set(&pairs(&[("dir", "/nonexist")])).unwrap_err(),
-        ConfigSetError::Failed { name: "dir".into(), reason: "No such file or directory".into() }
+        ConfigSetError::Failed {
+            name: "dir".into(),
+            reason: "No such file or directory".into()
+        }
     );
     c.set(&pairs(&[("dbfilename", "x.rdb")])).unwrap();
     assert_eq!(
@@ -135,7 +194,12 @@ fn protected_directives() {
     );
     let mut c = load("local");
     assert!(c.set(&pairs(&[("dbfilename", "x.rdb")])).is_err());
-    assert!(c.set_with(&pairs(&[("dbfilename", "x.rdb")]), SetOptions { local_client: true }).is_ok());
+    assert!(c
+        .set_with(
+            &pairs(&[("dbfilename", "x.rdb")]),
+            SetOptions { local_client: true }
+        )
+        .is_ok());
 }
 
 #[test]
@@ -143,7 +207,10 @@ fn replicaof_follows_the_command_not_config_set() {
     let mut c = Config::new();
     assert!(c.set(&pairs(&[("replicaof", "127.0.0.1 1")])).is_err());
     c.set_replicaof(Some(("127.0.0.1".into(), 6380)));
-    assert_eq!(c.get("slaveof"), vec![("slaveof".to_string(), "127.0.0.1 6380".to_string())]);
+    assert_eq!(
+        c.get("slaveof"),
+        vec![("slaveof".to_string(), "127.0.0.1 6380".to_string())]
+    );
     c.set_replicaof(None);
     assert_eq!(c.replicaof(), None);
 }

@@ -9,7 +9,10 @@
 //! ("embstr", up to [`EMBSTR_MAX`] bytes) and a longer or mutated one in a growable
 //! buffer ("raw"). Commands that edit a string in place (APPEND, SETRANGE, SETBIT)
 //! turn it into `Raw`, as Redis does.
+//!
+//! Lists live in [`crate::list`]; every list reports Redis 7.0's "quicklist".
 
+use crate::list::List;
 use shoal_ds::smallbytes::SmallBytes;
 
 /// Longest string Redis stores with the "embstr" encoding.
@@ -22,8 +25,10 @@ pub enum Str {
     Int(i64),
     /// A short immutable string (reported as "embstr").
     Emb(SmallBytes),
-    /// A longer or mutated string (reported as "raw").
-    Raw(Vec<u8>),
+    /// A longer or mutated string (reported as "raw"). Boxed so that `Str` stays
+    /// 24 bytes (the niche in `SmallBytes` holds the variant tag): every key pays
+    /// for the size of `Str`, only raw strings for the extra pointer.
+    Raw(Box<Vec<u8>>),
 }
 
 impl Str {
@@ -37,8 +42,13 @@ impl Str {
         if b.len() <= EMBSTR_MAX {
             Str::Emb(SmallBytes::from(b))
         } else {
-            Str::Raw(b.to_vec())
+            Str::raw(b.to_vec())
         }
+    }
+
+    /// A "raw" string owning `v`.
+    pub fn raw(v: Vec<u8>) -> Str {
+        Str::Raw(Box::new(v))
     }
 
     /// Length in bytes of the string form.
@@ -84,7 +94,7 @@ impl Str {
     /// A mutable byte buffer for in-place edits; converts the value to `Raw`.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, Str::Raw(_)) {
-            *self = Str::Raw(self.to_vec());
+            *self = Str::raw(self.to_vec());
         }
         match self {
             Str::Raw(v) => v,
@@ -106,7 +116,7 @@ impl Str {
         match self {
             Str::Int(_) => 0,
             Str::Emb(b) => b.heap_size(),
-            Str::Raw(v) => v.capacity(),
+            Str::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
         }
     }
 }
@@ -119,11 +129,18 @@ fn int_len(v: i64) -> usize {
     itoa_buf().format(v).len()
 }
 
+// Every key pays for these sizes (1M keys: 8 bytes here are 8 MB). A new variant
+// that is larger must be boxed.
+const _: () = assert!(std::mem::size_of::<Str>() == 24);
+const _: () = assert!(std::mem::size_of::<Value>() <= 24);
+const _: () = assert!(std::mem::size_of::<crate::db::Entry>() <= 32);
+
 /// Any value the keyspace can hold. Later issues add the collection types; every
 /// match on `Value` must stay exhaustive so that adding one is caught by the compiler.
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(Str),
+    List(List),
 }
 
 /// Redis's type names, as TYPE and SCAN TYPE use them.
@@ -168,30 +185,49 @@ impl Value {
     pub fn kind(&self) -> Kind {
         match self {
             Value::Str(_) => Kind::String,
+            Value::List(_) => Kind::List,
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
         }
     }
 
     pub fn as_str(&self) -> Option<&Str> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
         }
     }
 
     pub fn as_str_mut(&mut self) -> Option<&mut Str> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn as_list_mut(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
         }
     }
 
     pub fn heap_bytes(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_bytes(),
+            Value::List(l) => l.heap_bytes(),
         }
     }
 
@@ -199,6 +235,8 @@ impl Value {
     pub fn free_effort(&self) -> usize {
         match self {
             Value::Str(_) => 1,
+            // Redis counts a quicklist's nodes.
+            Value::List(l) => l.node_count(),
         }
     }
 }

@@ -368,7 +368,10 @@ impl RequestParser {
         }
         let b = &buf[..];
         let (n, mut pos) = small_number(b, 1)?;
-        if n == 0 || n > MAX_FAST_ARGS || (self.auth_required && n as i64 > UNAUTH_MAX_MULTIBULK_LEN) {
+        if n == 0
+            || n > MAX_FAST_ARGS
+            || (self.auth_required && n as i64 > UNAUTH_MAX_MULTIBULK_LEN)
+        {
             return None;
         }
         self.spans.clear();

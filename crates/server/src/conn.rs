@@ -27,11 +27,50 @@ fn limits(srv: &Server) -> Limits {
     }
 }
 
+/// A connection's socket, split into halves so that replies can be written while
+/// requests are still read (a client may pipeline without reading, as Redis allows).
+pub trait Split {
+    type R: AsyncRead + Unpin;
+    type W: AsyncWrite + Unpin + TryWrite;
+    fn split(self) -> (Self::R, Self::W);
+}
+
+/// A non-blocking write attempt, to answer without a trip through the runtime.
+pub trait TryWrite {
+    fn try_write(&self, buf: &[u8]) -> std::io::Result<usize>;
+}
+
+impl Split for tokio::net::TcpStream {
+    type R = tokio::net::tcp::OwnedReadHalf;
+    type W = tokio::net::tcp::OwnedWriteHalf;
+    fn split(self) -> (Self::R, Self::W) {
+        self.into_split()
+    }
+}
+
+impl TryWrite for tokio::net::tcp::OwnedWriteHalf {
+    fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+        tokio::net::tcp::OwnedWriteHalf::try_write(self, buf)
+    }
+}
+
+impl Split for tokio::net::UnixStream {
+    type R = tokio::net::unix::OwnedReadHalf;
+    type W = tokio::net::unix::OwnedWriteHalf;
+    fn split(self) -> (Self::R, Self::W) {
+        self.into_split()
+    }
+}
+
+impl TryWrite for tokio::net::unix::OwnedWriteHalf {
+    fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+        tokio::net::unix::OwnedWriteHalf::try_write(self, buf)
+    }
+}
+
 /// Serves one accepted connection until it closes.
-pub async fn serve<S>(srv: Arc<Server>, mut stream: S, info: Arc<ClientInfo>)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
+pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>) {
+    let (mut rd, mut wr) = stream.split();
     let (tx, mut rx) = mpsc::unbounded_channel();
     *info.push.lock() = Some(tx);
     srv.clients.add(info.clone());
@@ -77,7 +116,7 @@ where
                     if let Some(block) = s.block.take() {
                         // Send what came before, then wait: later requests in the
                         // buffer stay queued behind the blocked one, as in Redis.
-                        if !flush(&mut stream, &mut out, &info).await {
+                        if !flush(&mut wr, &mut out, &info).await {
                             break 'conn;
                         }
                         before = 0;
@@ -109,10 +148,17 @@ where
         if processed > 0 {
             info.last_interaction_ms.store(unix_ms(), Relaxed);
         }
-        if !flush(&mut stream, &mut out, &info).await {
+        // Answer now if the socket takes it; what it does not take is written below
+        // while reading goes on.
+        if !out.is_empty() && !try_flush(&wr, &mut out, &info) {
+            break 'conn;
+        }
+        if (s.after == After::Close || info.killed.load(Relaxed)) && out.is_empty() {
             break 'conn;
         }
         if s.after == After::Close || info.killed.load(Relaxed) {
+            // Closing after the last replies: write them out, then stop.
+            let _ = flush(&mut wr, &mut out, &info).await;
             break 'conn;
         }
         if rbuf.len() > srv.hot.client_query_buffer_limit.load(Relaxed) {
@@ -134,20 +180,29 @@ where
             rbuf.reserve(READ_CHUNK);
         }
         info.qbuf_free.store(rbuf.capacity() - rbuf.len(), Relaxed);
+        info.obuf.store(out.len(), Relaxed);
 
         let idle = srv.hot.timeout_secs.load(Relaxed);
         let idle = (idle > 0 && !s.monitor).then(|| Duration::from_secs(idle as u64));
+        let pending_out = !out.is_empty();
         tokio::select! {
             biased;
             _ = info.kill_notify.notified() => break 'conn,
             _ = shutdown.changed() => break 'conn,
-            Some(msg) = rx.recv() => {
-                if stream.write_all(&msg).await.is_err() {
-                    break 'conn;
+            w = wr.write_buf(&mut out.buf), if pending_out => {
+                match w {
+                    Ok(0) | Err(_) => break 'conn,
+                    Ok(n) => {
+                        stats::local(|t| ThreadStats::add(&t.net_output_bytes, n as u64));
+                        info.tot_net_out.fetch_add(n as u64, Relaxed);
+                    }
                 }
-                stats::local(|t| ThreadStats::add(&t.net_output_bytes, msg.len() as u64));
             }
-            r = read_with_timeout(&mut stream, &mut rbuf, idle) => {
+            Some(msg) = rx.recv() => {
+                // Out-of-band messages (MONITOR) queue behind pending replies.
+                out.raw(&msg);
+            }
+            r = read_with_timeout(&mut rd, &mut rbuf, idle) => {
                 match r {
                     Some(Ok(0)) | Some(Err(_)) => break 'conn,
                     Some(Ok(n)) => {
@@ -162,13 +217,36 @@ where
             }
         }
     }
-    let _ = stream.shutdown().await;
+    let _ = wr.shutdown().await;
     *info.push.lock() = None;
     srv.clients.remove(info.id);
 }
 
+/// Writes as much of the pending replies as the socket takes without waiting.
+/// Returns false if the peer is gone.
+fn try_flush<W: TryWrite>(wr: &W, out: &mut ReplyWriter, info: &ClientInfo) -> bool {
+    use bytes::Buf;
+    while !out.is_empty() {
+        match wr.try_write(&out.buf) {
+            Ok(0) => return false,
+            Ok(n) => {
+                out.buf.advance(n);
+                stats::local(|t| ThreadStats::add(&t.net_output_bytes, n as u64));
+                info.tot_net_out.fetch_add(n as u64, Relaxed);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
 /// Writes the pending replies. Returns false if the peer is gone.
-async fn flush<S: AsyncWrite + Unpin>(stream: &mut S, out: &mut ReplyWriter, info: &ClientInfo) -> bool {
+async fn flush<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    out: &mut ReplyWriter,
+    info: &ClientInfo,
+) -> bool {
     if out.is_empty() {
         return true;
     }

@@ -162,10 +162,12 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
     }
     let lat = srv.hot.latency_threshold_ms.load(Relaxed);
     if lat > 0 && (us / 1000) as i64 >= lat {
-        let event = if e.has(flag::FAST) { "fast-command" } else { "command" };
-        srv.latency
-            .lock()
-            .add(event, unix_ms() / 1000, us / 1000);
+        let event = if e.has(flag::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        srv.latency.lock().add(event, unix_ms() / 1000, us / 1000);
     }
     if srv.clients.monitor_count.load(Relaxed) > 0
         && !e.has(flag::SKIP_MONITOR)

@@ -54,9 +54,7 @@ pub fn run(prog: &str, args: Vec<String>, sentinel: bool) -> i32 {
     if let Some(first) = args.first() {
         match first.as_str() {
             "-v" | "--version" => {
-                println!(
-                    "Shoal server v={SHOAL_VERSION} redis_compat={REDIS_VERSION} bits=64"
-                );
+                println!("Shoal server v={SHOAL_VERSION} redis_compat={REDIS_VERSION} bits=64");
                 return 0;
             }
             "-h" | "--help" => {
@@ -70,9 +68,19 @@ pub fn run(prog: &str, args: Vec<String>, sentinel: bool) -> i32 {
     let args: Vec<String> = args.into_iter().filter(|a| a != "--sentinel").collect();
     let config = match shoal_config::Config::load(&args) {
         Ok(c) => c,
+        Err(shoal_config::ConfigLoadError::TestMemory { .. }) => {
+            eprintln!(
+                "--test-memory is not supported by Shoal: use a memory tester such as memtester."
+            );
+            return 1;
+        }
+        Err(e @ shoal_config::ConfigLoadError::CantOpen { .. }) => {
+            warning!("{e}");
+            return e.exit_code();
+        }
         Err(e) => {
             eprintln!("{e}");
-            return 1;
+            return e.exit_code();
         }
     };
     log::configure(

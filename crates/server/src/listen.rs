@@ -17,7 +17,11 @@ pub const PROTECTED_MODE_DENIED: &str = "-DENIED Redis is running in protected m
 
 /// Binds every configured TCP address. An address prefixed with `-` is optional
 /// (its failure is ignored, as for Redis's default `* -::*`). Port 0 disables TCP.
-pub fn bind_tcp(addrs: &[String], port: u16, backlog: i32) -> Result<Vec<std::net::TcpListener>, String> {
+pub fn bind_tcp(
+    addrs: &[String],
+    port: u16,
+    backlog: i32,
+) -> Result<Vec<std::net::TcpListener>, String> {
     let mut out = Vec::new();
     if port == 0 {
         return Ok(out);
@@ -66,7 +70,11 @@ fn io_error_text(e: &std::io::Error) -> String {
 }
 
 fn bind_one(sa: SocketAddr, backlog: i32) -> std::io::Result<std::net::TcpListener> {
-    let domain = if sa.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+    let domain = if sa.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
     let sock = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
     sock.set_reuse_address(true)?;
     if sa.is_ipv6() {

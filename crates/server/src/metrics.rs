@@ -55,7 +55,10 @@ pub async fn run(srv: Arc<Server>) {
         {
             let mut r = RING.lock();
             let i = r.idx;
-            r.ops[i] = now.commands_processed.saturating_sub(last.commands_processed) as f64 / secs;
+            r.ops[i] = now
+                .commands_processed
+                .saturating_sub(last.commands_processed) as f64
+                / secs;
             r.input[i] = now.net_input_bytes.saturating_sub(last.net_input_bytes) as f64 / secs;
             r.output[i] = now.net_output_bytes.saturating_sub(last.net_output_bytes) as f64 / secs;
             r.idx = (i + 1) % SAMPLES;

@@ -6,9 +6,9 @@
 //! command handlers, so the request path never takes the configuration lock.
 
 use crate::client::ClientList;
+use crate::latency::LatencyMonitor;
 use crate::registry::Registry;
 use crate::slowlog::SlowLog;
-use crate::latency::LatencyMonitor;
 use parking_lot::{Mutex, RwLock};
 use shoal_commands::Settings;
 use shoal_config::Config;
@@ -160,8 +160,10 @@ impl Server {
         h.protected_mode.store(cfg.bool("protected-mode"), Relaxed);
         h.proto_max_bulk_len
             .store(cfg.int("proto-max-bulk-len").max(1) as usize, Relaxed);
-        h.client_query_buffer_limit
-            .store(cfg.int("client-query-buffer-limit").max(1) as usize, Relaxed);
+        h.client_query_buffer_limit.store(
+            cfg.int("client-query-buffer-limit").max(1) as usize,
+            Relaxed,
+        );
         h.slowlog_slower_than
             .store(cfg.int("slowlog-log-slower-than"), Relaxed);
         h.latency_threshold_ms
@@ -184,6 +186,7 @@ impl Server {
             lazyfree_lazy_user_flush: cfg.bool("lazyfree-lazy-user-flush"),
             lazyfree_lazy_server_del: cfg.bool("lazyfree-lazy-server-del"),
             replica: false,
+            list_max_listpack_size: cfg.int("list-max-listpack-size"),
         };
         drop(cfg);
         *self.settings.write() = Arc::new(settings);

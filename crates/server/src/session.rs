@@ -60,7 +60,12 @@ pub struct Block {
 }
 
 impl Session {
-    pub fn new(info: Arc<ClientInfo>, settings: Arc<Settings>, gen: u64, authenticated: bool) -> Session {
+    pub fn new(
+        info: Arc<ClientInfo>,
+        settings: Arc<Settings>,
+        gen: u64,
+        authenticated: bool,
+    ) -> Session {
         Session {
             info,
             db: 0,

@@ -40,7 +40,14 @@ impl SlowLog {
         self.entries.truncate(n);
     }
 
-    pub fn push(&mut self, argv: &[Bytes], duration_us: u64, time_secs: i64, peer: String, name: Bytes) {
+    pub fn push(
+        &mut self,
+        argv: &[Bytes],
+        duration_us: u64,
+        time_secs: i64,
+        peer: String,
+        name: Bytes,
+    ) {
         let mut stored = Vec::with_capacity(argv.len().min(MAX_ARGS));
         for (i, a) in argv.iter().enumerate() {
             if i == MAX_ARGS - 1 && argv.len() > MAX_ARGS {
@@ -52,7 +59,9 @@ impl SlowLog {
             }
             if a.len() > MAX_ARG_LEN {
                 let mut v = a[..MAX_ARG_LEN].to_vec();
-                v.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_ARG_LEN).as_bytes());
+                v.extend_from_slice(
+                    format!("... ({} more bytes)", a.len() - MAX_ARG_LEN).as_bytes(),
+                );
                 stored.push(Bytes::from(v));
             } else {
                 stored.push(a.clone());

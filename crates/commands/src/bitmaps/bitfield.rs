@@ -12,10 +12,10 @@ use super::{bit_offset, edit_bits};
 use crate::args;
 use crate::ctx::{Ctx, WrongType};
 use crate::errors;
+pub use crate::errors::{BITFIELD_OVERFLOW_TYPE, BITFIELD_RO_GET_ONLY, BITFIELD_TYPE};
 use crate::strings::{kw, str_and_out};
 use bytes::Bytes;
 use shoal_keyspace::Access;
-pub use crate::errors::{BITFIELD_TYPE, BITFIELD_OVERFLOW_TYPE, BITFIELD_RO_GET_ONLY};
 
 // Error texts this command adds; they belong in errors.rs (kept here until moved).
 

@@ -26,8 +26,8 @@ use bytes::Bytes;
 use shoal_keyspace::{Access, Str, Value};
 
 // Error texts this family adds; they belong in errors.rs (kept here until moved).
+pub use crate::errors::{BITOP_NOT_ONE_KEY, BITPOS_BIT};
 pub use bitfield::{BITFIELD_OVERFLOW_TYPE, BITFIELD_RO_GET_ONLY, BITFIELD_TYPE};
-pub use crate::errors::{BITPOS_BIT, BITOP_NOT_ONE_KEY};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("setbit", setbit),
@@ -80,7 +80,7 @@ pub(crate) fn edit_bits<R>(
     let mut buf = vec![0u8; need];
     let r = f(&mut buf, true);
     let ms = ctx.now.ms;
-    ctx.db(key).set(key, Value::Str(Str::Raw(buf)), false, ms);
+    ctx.db(key).set(key, Value::Str(Str::raw(buf)), false, ms);
     Ok(r)
 }
 
@@ -381,7 +381,7 @@ fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         ctx.delete(dest);
     } else {
         ctx.write(dest);
-        ctx.set(dest, Value::Str(Str::Raw(res)), false);
+        ctx.set(dest, Value::Str(Str::raw(res)), false);
     }
     ctx.out.int(len);
 }

@@ -36,12 +36,15 @@ use crate::Handler;
 use bytes::Bytes;
 use shoal_keyspace::{Access, Entry};
 
-pub use crate::errors::{INT_OUT_OF_RANGE, INVALID_CURSOR, EXPIRE_NX_CONFLICT, EXPIRE_GT_LT_CONFLICT, INVALID_FIRST_DB, INVALID_SECOND_DB, LFU_NOT_SELECTED, LFU_SELECTED, SORT_NOT_DOUBLE, WAIT_TIMEOUT_NOT_INT, WAIT_ON_REPLICA};
+pub use crate::errors::{
+    EXPIRE_GT_LT_CONFLICT, EXPIRE_NX_CONFLICT, INT_OUT_OF_RANGE, INVALID_CURSOR, INVALID_FIRST_DB,
+    INVALID_SECOND_DB, LFU_NOT_SELECTED, LFU_SELECTED, SORT_NOT_DOUBLE, WAIT_ON_REPLICA,
+    WAIT_TIMEOUT_NOT_INT,
+};
 
 pub use sort::{
     parse_opts as parse_sort_opts, resolve_pattern, sort_rows, SortInput, SortOpts, SortOrder,
 };
-
 
 /// `ERR Unsupported option foo` (EXPIRE family). The option is read as a C string.
 pub fn unsupported_option(opt: &[u8]) -> String {
@@ -304,4 +307,3 @@ fn move_cmd(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.dirty += 1;
     ctx.out.int(1);
 }
-

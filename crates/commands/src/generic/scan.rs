@@ -25,8 +25,8 @@ use crate::args;
 use crate::ctx::Ctx;
 use crate::errors;
 use bytes::Bytes;
-use shoal_keyspace::Access;
 use shoal_ds::glob::glob_match;
+use shoal_keyspace::Access;
 
 /// Whether `b` is a C `isspace` byte.
 fn c_space(b: u8) -> bool {

@@ -4,10 +4,10 @@
 //! elements in the value's native order, and whether that order means anything), runs
 //! [`sort_rows`] and writes the rows to the client or stores them as a list.
 //!
-//! Only lists, sets and sorted sets can be sorted; until the keyspace holds those
-//! types every existing value answers WRONGTYPE and a missing key sorts as an empty
-//! list. Adding a type means adding its arm to [`input_of`] (and a list constructor to
-//! [`list_value`] for STORE); the sorting itself is complete and tested on its own.
+//! Only lists, sets and sorted sets can be sorted; strings answer WRONGTYPE and a
+//! missing key sorts as an empty list. Adding a type means adding its arm to
+//! [`input_of`]; STORE always writes a list ([`list_value`]), shaped by
+//! `list-max-listpack-size`.
 //!
 //! BY and GET patterns read keys the command table cannot declare, so a call using
 //! them locks the whole keyspace before reading anything.
@@ -23,9 +23,8 @@ use crate::args;
 use crate::ctx::Ctx;
 use crate::errors;
 use bytes::Bytes;
-use shoal_keyspace::Value;
+use shoal_keyspace::{List, Value};
 use std::cmp::Ordering;
-use crate::errors::{NO_LIST_TYPE};
 
 /// Whether the elements' order in the value is meaningful (lists, sorted sets) or
 /// arbitrary (sets).
@@ -56,7 +55,6 @@ pub struct SortOpts {
     pub gets: Vec<Bytes>,
     pub store: Option<Bytes>,
 }
-
 
 pub(super) fn sort(ctx: &mut Ctx, argv: &[Bytes]) {
     sort_generic(ctx, argv, false);
@@ -115,13 +113,16 @@ fn reads_other_keys(o: &SortOpts) -> bool {
 fn input_of(v: &Value) -> Result<SortInput, ()> {
     match v {
         Value::Str(_) => Err(()),
+        Value::List(l) => Ok(SortInput {
+            items: l.iter().map(|e| Bytes::from(e.to_vec())).collect(),
+            order: SortOrder::Native,
+        }),
     }
 }
 
-/// A list value holding `items`, for STORE. `None` while the keyspace has no lists.
-fn list_value(items: Vec<Bytes>) -> Option<Value> {
-    let _ = items;
-    None
+/// A list value holding `items`, for STORE.
+fn list_value(items: Vec<Bytes>, fill: i64) -> Value {
+    Value::List(List::from_items(fill, items))
 }
 
 fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) {
@@ -169,9 +170,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) {
             let n = rows.len();
             if n > 0 {
                 let items = rows.into_iter().map(Option::unwrap_or_default).collect();
-                let Some(list) = list_value(items) else {
-                    return ctx.error(NO_LIST_TYPE);
-                };
+                let list = list_value(items, ctx.settings.list_max_listpack_size);
                 ctx.write(dst);
                 ctx.set(dst, list, false);
                 ctx.dirty += n as u64 - 1;
@@ -191,6 +190,7 @@ fn lookup_string(ctx: &mut Ctx, key: &[u8], field: Option<&[u8]>) -> Option<Byte
         (Value::Str(s), None) => Some(Bytes::from(s.to_vec())),
         // Hash fields need the hash type.
         (Value::Str(_), Some(_)) => None,
+        (Value::List(_), _) => None,
     }
 }
 

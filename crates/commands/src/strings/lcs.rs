@@ -10,9 +10,11 @@ use super::{kw, str_and_out};
 use crate::args;
 use crate::ctx::{Ctx, WrongType};
 use crate::errors;
+pub use crate::errors::{
+    LCS_LEN_AND_IDX, LCS_MEM_ALLOC, LCS_MEM_LIMIT, LCS_TOO_LONG, LCS_WRONG_TYPE,
+};
 use bytes::Bytes;
 use shoal_keyspace::Access;
-pub use crate::errors::{LCS_WRONG_TYPE, LCS_LEN_AND_IDX, LCS_TOO_LONG, LCS_MEM_LIMIT, LCS_MEM_ALLOC};
 
 // Error texts this command adds; they belong in errors.rs (kept here until moved).
 

@@ -31,12 +31,12 @@ mod tests;
 use crate::args;
 use crate::ctx::{Ctx, Propagate, WrongType};
 use crate::errors;
+pub use crate::errors::DECR_OVERFLOW;
 use crate::Handler;
 use bytes::Bytes;
 use shoal_keyspace::{Access, Str, Value};
 use shoal_resp::ReplyWriter;
 use std::borrow::Cow;
-pub use crate::errors::{DECR_OVERFLOW};
 
 // Error texts this family adds; they belong in errors.rs (kept here until moved).
 
@@ -97,7 +97,7 @@ pub(crate) fn plain_str(b: &[u8]) -> Str {
     if b.len() <= shoal_keyspace::value::EMBSTR_MAX {
         Str::Emb(b.into())
     } else {
-        Str::Raw(b.to_vec())
+        Str::raw(b.to_vec())
     }
 }
 
@@ -561,7 +561,7 @@ fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
             let mut buf = vec![0u8; off + value.len()];
             buf[off..].copy_from_slice(value);
             let len = buf.len() as i64;
-            ctx.set(key, Value::Str(Str::Raw(buf)), false);
+            ctx.set(key, Value::Str(Str::raw(buf)), false);
             ctx.out.int(len);
         }
         Ok(Some(s)) => {

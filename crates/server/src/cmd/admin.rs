@@ -49,9 +49,7 @@ fn config(c: &mut SCtx, argv: &[Bytes]) {
                 "    Write the running configuration back to the configuration file.",
             ],
         ),
-        _ => c
-            .out
-            .error(&errors::unknown_subcommand(&argv[1], "CONFIG")),
+        _ => c.out.error(&errors::unknown_subcommand(&argv[1], "CONFIG")),
     }
 }
 
@@ -82,9 +80,12 @@ fn config_set(c: &mut SCtx, argv: &[Bytes]) {
         .chunks(2)
         .map(|p| (lossy(&p[0]), lossy(&p[1])))
         .collect();
+    let local_client = c.s.info.has_flag(crate::client::cflag::UNIX_SOCKET)
+        || c.s.info.addr.starts_with("127.0.0.1:")
+        || c.s.info.addr.starts_with("::1:");
     let changed = {
         let mut cfg = c.srv.config.write();
-        match cfg.set(&pairs) {
+        match cfg.set_with(&pairs, shoal_config::SetOptions { local_client }) {
             Ok(changed) => changed,
             Err(e) => return c.out.error(&e.to_string()),
         }

@@ -237,7 +237,12 @@ fn kill(c: &mut SCtx, argv: &[Bytes]) {
     // Old form: CLIENT KILL ip:port
     if argv.len() == 3 {
         let addr = lossy(&argv[2]);
-        let target = c.srv.clients.snapshot().into_iter().find(|i| i.addr == addr);
+        let target = c
+            .srv
+            .clients
+            .snapshot()
+            .into_iter()
+            .find(|i| i.addr == addr);
         return match target {
             Some(t) => {
                 kill_one(c, &t);
@@ -279,9 +284,7 @@ fn kill(c: &mut SCtx, argv: &[Bytes]) {
         } else if args::is(opt, "USER") {
             // Only the default user exists until ACLs arrive.
             if &val[..] != b"default" {
-                return c
-                    .out
-                    .error(&format!("ERR No such user '{}'", lossy(val)));
+                return c.out.error(&format!("ERR No such user '{}'", lossy(val)));
             }
             user = Some(lossy(val));
         } else if args::is(opt, "SKIPME") {
@@ -344,7 +347,11 @@ fn pause(c: &mut SCtx, argv: &[Bytes]) {
         // A new pause never shortens or weakens one in force (as in Redis).
         let active = p.kind != PauseKind::None && p.until_ms > unix_ms();
         if !active || p.kind == kind || kind == PauseKind::All {
-            p.kind = if active && p.kind == PauseKind::All { PauseKind::All } else { kind };
+            p.kind = if active && p.kind == PauseKind::All {
+                PauseKind::All
+            } else {
+                kind
+            };
         }
         p.until_ms = if active { p.until_ms.max(until) } else { until };
     }

@@ -209,7 +209,6 @@ fn protocol(c: &mut SCtx, kind: &[u8]) {
     }
 }
 
-
 /// DEBUG POPULATE count [prefix] [size]: bulk-creates test keys in the selected db
 /// (not propagated, as in Redis).
 fn populate(c: &mut SCtx, argv: &[Bytes]) {
@@ -236,9 +235,19 @@ fn populate(c: &mut SCtx, argv: &[Bytes]) {
         key.extend_from_slice(prefix);
         key.extend_from_slice(format!(":{i}").as_bytes());
         let idx = c.srv.ks.shard_of(&key);
-        let Some(shard) = all.shard(idx) else { continue };
+        let Some(shard) = all.shard(idx) else {
+            continue;
+        };
         let d = &mut shard.dbs[db];
-        if d.lookup(db, &key, shoal_keyspace::Now::new(now), Access::Write, &mut c.s.ev).is_some() {
+        if d.lookup(
+            db,
+            &key,
+            shoal_keyspace::Now::new(now),
+            Access::Write,
+            &mut c.s.ev,
+        )
+        .is_some()
+        {
             continue;
         }
         let mut val = format!("value:{i}").into_bytes();

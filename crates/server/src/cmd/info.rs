@@ -44,7 +44,10 @@ const ALL: &[&str] = &[
 
 fn info(c: &mut SCtx, argv: &[Bytes]) {
     let mut wanted: Vec<&str> = Vec::new();
-    let names: Vec<String> = argv[1..].iter().map(|a| lossy(a).to_ascii_lowercase()).collect();
+    let names: Vec<String> = argv[1..]
+        .iter()
+        .map(|a| lossy(a).to_ascii_lowercase())
+        .collect();
     if names.is_empty() {
         wanted.extend(DEFAULT);
     }
@@ -109,7 +112,11 @@ fn uname() -> String {
         u
     };
     let f = |a: &[libc::c_char]| {
-        let bytes: Vec<u8> = a.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+        let bytes: Vec<u8> = a
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
         String::from_utf8_lossy(&bytes).into_owned()
     };
     format!("{} {} {}", f(&u.sysname), f(&u.release), f(&u.machine))
@@ -123,7 +130,16 @@ fn server(srv: &Server, out: &mut String) {
     field!(out, "redis_git_sha1", "00000000");
     field!(out, "redis_git_dirty", "0");
     field!(out, "redis_build_id", "0");
-    field!(out, "redis_mode", "{}", if srv.sentinel_mode { "sentinel" } else { "standalone" });
+    field!(
+        out,
+        "redis_mode",
+        "{}",
+        if srv.sentinel_mode {
+            "sentinel"
+        } else {
+            "standalone"
+        }
+    );
     field!(out, "shoal_version", "{}", crate::SHOAL_VERSION);
     field!(out, "os", "{}", uname());
     field!(out, "arch_bits", "64");
@@ -140,13 +156,20 @@ fn server(srv: &Server, out: &mut String) {
     field!(out, "uptime_in_days", "{}", up / 86400);
     field!(out, "hz", "{}", srv.hot.hz.load(Relaxed));
     field!(out, "configured_hz", "{}", cfg.int("hz"));
-    field!(out, "lru_clock", "{}", shoal_keyspace::db::lru_clock(unix_ms()));
+    field!(
+        out,
+        "lru_clock",
+        "{}",
+        shoal_keyspace::db::lru_clock(unix_ms())
+    );
     field!(out, "executable", "{}", srv.executable);
     field!(
         out,
         "config_file",
         "{}",
-        cfg.config_file().map(|p| p.display().to_string()).unwrap_or_default()
+        cfg.config_file()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     );
     field!(out, "io_threads_active", "0");
 }
@@ -185,7 +208,11 @@ pub fn human_bytes(n: u64) -> String {
 pub fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }
@@ -196,7 +223,11 @@ fn total_system_memory() -> u64 {
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse::<u64>().ok())
+                })
         })
         .map(|kb| kb * 1024)
         .unwrap_or(0)
@@ -220,7 +251,11 @@ fn memory(srv: &Server, out: &mut String) {
         out,
         "used_memory_peak_perc",
         "{:.2}%",
-        if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 100.0 }
+        if peak > 0 {
+            used as f64 * 100.0 / peak as f64
+        } else {
+            100.0
+        }
     );
     field!(out, "used_memory_overhead", "{startup}");
     field!(out, "used_memory_startup", "{startup}");
@@ -230,7 +265,11 @@ fn memory(srv: &Server, out: &mut String) {
         out,
         "used_memory_dataset_perc",
         "{:.2}%",
-        if used > 0 { dataset as f64 * 100.0 / used as f64 } else { 0.0 }
+        if used > 0 {
+            dataset as f64 * 100.0 / used as f64
+        } else {
+            0.0
+        }
     );
     field!(out, "allocator_allocated", "{used}");
     field!(out, "allocator_active", "{used}");
@@ -257,8 +296,17 @@ fn memory(srv: &Server, out: &mut String) {
     }
     field!(out, "maxmemory", "{maxmem}");
     field!(out, "maxmemory_human", "{}", human_bytes(maxmem));
-    field!(out, "maxmemory_policy", "{}", cfg.string("maxmemory-policy"));
-    let frag = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
+    field!(
+        out,
+        "maxmemory_policy",
+        "{}",
+        cfg.string("maxmemory-policy")
+    );
+    let frag = if used > 0 {
+        rss as f64 / used as f64
+    } else {
+        0.0
+    };
     field!(out, "allocator_frag_ratio", "1.00");
     field!(out, "allocator_frag_bytes", "0");
     field!(out, "allocator_rss_ratio", "{:.2}", frag);
@@ -266,7 +314,12 @@ fn memory(srv: &Server, out: &mut String) {
     field!(out, "rss_overhead_ratio", "1.00");
     field!(out, "rss_overhead_bytes", "0");
     field!(out, "mem_fragmentation_ratio", "{:.2}", frag);
-    field!(out, "mem_fragmentation_bytes", "{}", rss as i64 - used as i64);
+    field!(
+        out,
+        "mem_fragmentation_bytes",
+        "{}",
+        rss as i64 - used as i64
+    );
     for k in [
         "mem_not_counted_for_evict",
         "mem_replication_backlog",
@@ -298,7 +351,12 @@ fn persistence(srv: &Server, out: &mut String) {
     ] {
         field!(out, k, "{v}");
     }
-    field!(out, "rdb_changes_since_last_save", "{}", srv.dirty.load(Relaxed));
+    field!(
+        out,
+        "rdb_changes_since_last_save",
+        "{}",
+        srv.dirty.load(Relaxed)
+    );
     field!(out, "rdb_bgsave_in_progress", "0");
     field!(out, "rdb_last_save_time", "{}", srv.lastsave.load(Relaxed));
     for (k, v) in [
@@ -329,25 +387,60 @@ fn persistence(srv: &Server, out: &mut String) {
 fn stats_section(srv: &Server, out: &mut String) {
     let t = stats::totals();
     out.push_str("# Stats\r\n");
-    field!(out, "total_connections_received", "{}", srv.total_connections.load(Relaxed));
+    field!(
+        out,
+        "total_connections_received",
+        "{}",
+        srv.total_connections.load(Relaxed)
+    );
     field!(out, "total_commands_processed", "{}", t.commands_processed);
-    field!(out, "instantaneous_ops_per_sec", "{}", crate::metrics::ops_per_sec());
+    field!(
+        out,
+        "instantaneous_ops_per_sec",
+        "{}",
+        crate::metrics::ops_per_sec()
+    );
     field!(out, "total_net_input_bytes", "{}", t.net_input_bytes);
     field!(out, "total_net_output_bytes", "{}", t.net_output_bytes);
     field!(out, "total_net_repl_input_bytes", "0");
     field!(out, "total_net_repl_output_bytes", "0");
-    field!(out, "instantaneous_input_kbps", "{:.2}", crate::metrics::input_kbps());
-    field!(out, "instantaneous_output_kbps", "{:.2}", crate::metrics::output_kbps());
+    field!(
+        out,
+        "instantaneous_input_kbps",
+        "{:.2}",
+        crate::metrics::input_kbps()
+    );
+    field!(
+        out,
+        "instantaneous_output_kbps",
+        "{:.2}",
+        crate::metrics::output_kbps()
+    );
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
-    field!(out, "rejected_connections", "{}", srv.rejected_connections.load(Relaxed));
+    field!(
+        out,
+        "rejected_connections",
+        "{}",
+        srv.rejected_connections.load(Relaxed)
+    );
     field!(out, "sync_full", "0");
     field!(out, "sync_partial_ok", "0");
     field!(out, "sync_partial_err", "0");
     field!(out, "expired_keys", "{}", t.expired_keys);
-    field!(out, "expired_stale_perc", "{:.2}", srv.expired_stale_perc.load(Relaxed) as f64);
+    field!(
+        out,
+        "expired_stale_perc",
+        "{:.2}",
+        srv.expired_stale_perc.load(Relaxed) as f64
+    );
     field!(out, "expired_time_cap_reached_count", "0");
-    field!(out, "expire_cycle_cpu_milliseconds", "{}", srv.expire_cycle_cpu_ms.load(Relaxed));
+    field!(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        "{}",
+        srv.expire_cycle_cpu_ms.load(Relaxed)
+    );
     for k in [
         "evicted_keys",
         "evicted_clients",
@@ -400,7 +493,11 @@ fn replication(srv: &Server, out: &mut String) {
     field!(out, "connected_slaves", "0");
     field!(out, "master_failover_state", "no-failover");
     field!(out, "master_replid", "{}", srv.run_id);
-    field!(out, "master_replid2", "0000000000000000000000000000000000000000");
+    field!(
+        out,
+        "master_replid2",
+        "0000000000000000000000000000000000000000"
+    );
     field!(out, "master_repl_offset", "0");
     field!(out, "second_repl_offset", "-1");
     field!(out, "repl_backlog_active", "0");
@@ -440,7 +537,11 @@ fn commandstats(srv: &Server, out: &mut String) {
         if calls == 0 && rejected == 0 && failed == 0 {
             continue;
         }
-        let per = if calls > 0 { usec as f64 / calls as f64 } else { 0.0 };
+        let per = if calls > 0 {
+            usec as f64 / calls as f64
+        } else {
+            0.0
+        };
         let _ = write!(
             out,
             "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}\r\n",

@@ -10,8 +10,8 @@ pub mod admin;
 pub mod client;
 pub mod conn;
 pub mod debug;
-pub mod observe;
 pub mod info;
+pub mod observe;
 
 /// The context of a server command: the server, the calling connection's state and
 /// the reply writer.
@@ -24,7 +24,11 @@ pub struct SCtx<'a> {
 pub type ServerHandler = for<'a, 'b> fn(&'b mut SCtx<'a>, &'b [bytes::Bytes]);
 
 /// All server command families.
-const FAMILIES: &[&[(&str, ServerHandler)]] = &[conn::HANDLERS, admin::HANDLERS, client::HANDLERS, info::HANDLERS,
+const FAMILIES: &[&[(&str, ServerHandler)]] = &[
+    conn::HANDLERS,
+    admin::HANDLERS,
+    client::HANDLERS,
+    info::HANDLERS,
     debug::HANDLERS,
     observe::HANDLERS,
 ];

@@ -20,7 +20,11 @@ fn slowlog(c: &mut SCtx, argv: &[Bytes]) {
                 None => 10,
                 Some(a) => match shoal_ds::num::parse_i64(a) {
                     Some(v) if v >= -1 => v,
-                    _ => return c.out.error("ERR count should be greater than or equal to -1"),
+                    _ => {
+                        return c
+                            .out
+                            .error("ERR count should be greater than or equal to -1")
+                    }
                 },
             };
             let log = c.srv.slowlog.lock();
@@ -65,7 +69,9 @@ fn slowlog(c: &mut SCtx, argv: &[Bytes]) {
                 "    Empty the log.",
             ],
         ),
-        _ => c.out.error(&errors::unknown_subcommand(&argv[1], "SLOWLOG")),
+        _ => c
+            .out
+            .error(&errors::unknown_subcommand(&argv[1], "SLOWLOG")),
     }
 }
 
@@ -114,7 +120,11 @@ fn latency(c: &mut SCtx, argv: &[Bytes]) {
                     .out
                     .error(&format!("ERR No samples available for event '{name}'")),
                 Some(h) => {
-                    let mut text = format!("{name} - high {} ms, low {} ms\n", h.max, h.samples.iter().map(|s| s.1).min().unwrap_or(0));
+                    let mut text = format!(
+                        "{name} - high {} ms, low {} ms\n",
+                        h.max,
+                        h.samples.iter().map(|s| s.1).min().unwrap_or(0)
+                    );
                     for (ts, ms) in &h.samples {
                         text.push_str(&format!("{ts} {ms}ms\n"));
                     }
@@ -128,7 +138,8 @@ fn latency(c: &mut SCtx, argv: &[Bytes]) {
             } else {
                 let lm = c.srv.latency.lock();
                 if lm.events.is_empty() {
-                    "No latency spikes were observed since the monitor was enabled or reset.\n".to_string()
+                    "No latency spikes were observed since the monitor was enabled or reset.\n"
+                        .to_string()
                 } else {
                     let mut t = String::from("Latency spikes observed per event:\n\n");
                     for (name, h) in &lm.events {
@@ -164,7 +175,9 @@ fn latency(c: &mut SCtx, argv: &[Bytes]) {
                 "    Per-command latency histograms.",
             ],
         ),
-        _ => c.out.error(&errors::unknown_subcommand(&argv[1], "LATENCY")),
+        _ => c
+            .out
+            .error(&errors::unknown_subcommand(&argv[1], "LATENCY")),
     }
 }
 
@@ -284,16 +297,28 @@ fn stats(c: &mut SCtx) {
             ("keys.count".into(), Stat::Int(keys as i64)),
             (
                 "keys.bytes-per-key".into(),
-                Stat::Int(if keys > 0 { (dataset / keys as u64) as i64 } else { 0 }),
+                Stat::Int(if keys > 0 {
+                    (dataset / keys as u64) as i64
+                } else {
+                    0
+                }),
             ),
             ("dataset.bytes".into(), Stat::Int(dataset as i64)),
             (
                 "dataset.percentage".into(),
-                Stat::Float(if used > 0 { dataset as f64 * 100.0 / used as f64 } else { 0.0 }),
+                Stat::Float(if used > 0 {
+                    dataset as f64 * 100.0 / used as f64
+                } else {
+                    0.0
+                }),
             ),
             (
                 "peak.percentage".into(),
-                Stat::Float(if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 100.0 }),
+                Stat::Float(if peak > 0 {
+                    used as f64 * 100.0 / peak as f64
+                } else {
+                    100.0
+                }),
             ),
             ("allocator.allocated".into(), Stat::Int(used as i64)),
             ("allocator.active".into(), Stat::Int(used as i64)),
@@ -302,16 +327,30 @@ fn stats(c: &mut SCtx) {
             ("allocator-fragmentation.bytes".into(), Stat::Int(0)),
             (
                 "allocator-rss.ratio".into(),
-                Stat::Float(if used > 0 { rss as f64 / used as f64 } else { 0.0 }),
+                Stat::Float(if used > 0 {
+                    rss as f64 / used as f64
+                } else {
+                    0.0
+                }),
             ),
-            ("allocator-rss.bytes".into(), Stat::Int(rss as i64 - used as i64)),
+            (
+                "allocator-rss.bytes".into(),
+                Stat::Int(rss as i64 - used as i64),
+            ),
             ("rss-overhead.ratio".into(), Stat::Float(1.0)),
             ("rss-overhead.bytes".into(), Stat::Int(0)),
             (
                 "fragmentation".into(),
-                Stat::Float(if used > 0 { rss as f64 / used as f64 } else { 0.0 }),
+                Stat::Float(if used > 0 {
+                    rss as f64 / used as f64
+                } else {
+                    0.0
+                }),
             ),
-            ("fragmentation.bytes".into(), Stat::Int(rss as i64 - used as i64)),
+            (
+                "fragmentation.bytes".into(),
+                Stat::Int(rss as i64 - used as i64),
+            ),
         ]);
         v
     };
@@ -365,7 +404,11 @@ fn histogram(c: &mut SCtx, names: &[Bytes]) {
         .filter_map(|e| {
             let h = crate::stats::command_histogram(e.id)?;
             let (calls, ..) = crate::stats::command_totals(e.id);
-            Some((e.full_name.clone(), calls, crate::histogram::power_of_two_buckets(&h)))
+            Some((
+                e.full_name.clone(),
+                calls,
+                crate::histogram::power_of_two_buckets(&h),
+            ))
         })
         .collect();
     c.out.map(rows.len());

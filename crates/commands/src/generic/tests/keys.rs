@@ -225,4 +225,3 @@ fn move_errors() {
         err("ERR wrong number of arguments for 'move' command")
     );
 }
-
