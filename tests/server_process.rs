@@ -570,7 +570,7 @@ fn client_may_pipeline_without_reading() {
     // Redis keeps reading while replies pile up; a client that sends everything
     // before reading anything must not deadlock against the server.
     let s = start(&[]);
-    let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
     let n = 200_000;
     let mut batch = Vec::new();
     for i in 0..n {

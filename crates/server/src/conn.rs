@@ -107,7 +107,7 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                         s.now_ms = unix_ms();
                     }
                     processed += 1;
-                    if processed % 32 == 0 {
+                    if processed.is_multiple_of(32) {
                         s.now_ms = unix_ms();
                     }
                     let mut before = out.len();

@@ -75,9 +75,8 @@ pub fn cycle(srv: &Server, start_shard: usize, budget: Duration) -> usize {
         let count = ev.expired.len() as u64;
         stats::local(|t| ThreadStats::add(&t.expired_keys, count));
     }
-    if sampled_total > 0 {
-        srv.expired_stale_perc
-            .store((expired_total * 100 / sampled_total) as u64, Relaxed);
+    if let Some(perc) = (expired_total * 100).checked_div(sampled_total) {
+        srv.expired_stale_perc.store(perc as u64, Relaxed);
     }
     srv.expire_cycle_cpu_ms
         .fetch_add(started.elapsed().as_millis() as u64, Relaxed);

@@ -118,9 +118,17 @@ pub fn run(prog: &str, args: Vec<String>, sentinel: bool) -> i32 {
     // One single-threaded runtime per core: a connection lives on one thread for
     // its whole life, so serving it needs no cross-thread wake-ups or work stealing.
     // The main thread's runtime also runs the listeners and background services.
-    let n = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
+    // SHOAL_WORKERS overrides the count (benchmarks on machines shared with the
+    // load generator).
+    let n = std::env::var("SHOAL_WORKERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        });
     let build = || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -73,7 +73,7 @@ fn config_get(c: &mut SCtx, argv: &[Bytes]) {
 }
 
 fn config_set(c: &mut SCtx, argv: &[Bytes]) {
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         return c.out.error(errors::SYNTAX);
     }
     let pairs: Vec<(String, String)> = argv[2..]

@@ -163,6 +163,8 @@ fn protocol(c: &mut SCtx, kind: &[u8]) {
     match k.as_str() {
         "string" => o.bulk_str("Hello World"),
         "integer" => o.int(12345),
+        // The sample value Redis sends (not π).
+        #[allow(clippy::approx_constant)]
         "double" => o.double(3.141),
         "bignum" => o.big_number("1234567999999999999999999999999999999"),
         "null" => o.null(),

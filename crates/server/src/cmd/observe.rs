@@ -377,6 +377,9 @@ enum Stat {
     Db(i64, i64),
 }
 
+/// A command's name, calls, and cumulative counts at power-of-two bounds.
+type HistogramRow = (String, u64, Vec<(u64, u64)>);
+
 /// LATENCY HISTOGRAM [command ...]: per command, its calls and cumulative counts at
 /// power-of-two microsecond bounds. Without names, every command that ran.
 fn histogram(c: &mut SCtx, names: &[Bytes]) {
@@ -399,7 +402,7 @@ fn histogram(c: &mut SCtx, names: &[Bytes]) {
             }
         }
     }
-    let rows: Vec<(String, u64, Vec<(u64, u64)>)> = entries
+    let rows: Vec<HistogramRow> = entries
         .into_iter()
         .filter_map(|e| {
             let h = crate::stats::command_histogram(e.id)?;
