@@ -9,6 +9,7 @@
 use crate::db::DbShard;
 use parking_lot::{Mutex, MutexGuard};
 use shoal_ds::crc16::key_hash_slot;
+use smallvec::SmallVec;
 
 /// The databases' key tables that hash to one shard.
 pub struct Shard {
@@ -106,7 +107,8 @@ impl Keyspace {
 enum Guards<'a> {
     None,
     One(usize, MutexGuard<'a, Shard>),
-    Many(Vec<(usize, MutexGuard<'a, Shard>)>),
+    /// Up to 8 guards without a heap allocation (MSET-sized commands).
+    Many(SmallVec<[(usize, MutexGuard<'a, Shard>); 8]>),
 }
 
 /// A set of locked shards. Handlers reach keys only through it.
