@@ -596,3 +596,49 @@ fn client_may_pipeline_without_reading() {
         assert_eq!(common::read_frame(&mut reader).unwrap(), simple("OK"));
     }
 }
+
+#[test]
+fn config_set_port_rebinds() {
+    let s = start(&[]);
+    let mut c = s.connect().unwrap();
+    // A port that is taken: refused, and the old port keeps working.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port().to_string();
+    let r = c.cmd(&["CONFIG", "SET", "port", &taken_port]).unwrap();
+    assert!(
+        is_err_with(&r, "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port."),
+        "{r}"
+    );
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "port"]).unwrap(),
+        Frame::Array(Some(vec![bulk("port"), bulk(&s.port.to_string())]))
+    );
+    assert_eq!(
+        common::Client::connect(s.port)
+            .unwrap()
+            .cmd(&["PING"])
+            .unwrap(),
+        simple("PONG")
+    );
+    // A free port: the server moves there; existing connections stay.
+    let new_port = free_port();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "port", &new_port.to_string()])
+            .unwrap(),
+        simple("OK")
+    );
+    assert_eq!(
+        common::Client::connect(new_port)
+            .unwrap()
+            .cmd(&["PING"])
+            .unwrap(),
+        simple("PONG")
+    );
+    assert!(eventually(Duration::from_secs(5), || {
+        common::Client::connect(s.port).is_err()
+    }));
+    assert_eq!(c.cmd(&["PING"]).unwrap(), simple("PONG"));
+    let info = c.cmd(&["INFO", "server"]).unwrap();
+    let text = String::from_utf8_lossy(info.as_bytes().unwrap()).into_owned();
+    assert!(text.contains(&format!("tcp_port:{new_port}")), "{text}");
+}

@@ -74,6 +74,12 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
     let (tx, mut rx) = mpsc::unbounded_channel();
     *info.push.lock() = Some(tx);
     srv.clients.add(info.clone());
+    // Unregisters the client however the task ends, a panic in a handler included
+    // (tokio contains the panic to this task; the shard locks unlock on unwind).
+    let _registration = Registration {
+        srv: srv.clone(),
+        info: info.clone(),
+    };
     let authenticated = !srv.hot.has_password.load(Relaxed);
     let mut s = Session::new(
         info.clone(),
@@ -120,10 +126,10 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                             break 'conn;
                         }
                         before = 0;
-                        if !wait_block(&srv, &info, &mut shutdown, block.deadline).await {
-                            break 'conn;
+                        match wait_block(&info, &mut shutdown, block).await {
+                            Some(reply) => reply.write(&mut out),
+                            None => break 'conn,
                         }
-                        (block.reply)(&mut out);
                         s.now_ms = unix_ms();
                     }
                     apply_reply_mode(&mut s, &mut out, before, mode_before);
@@ -218,8 +224,18 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
         }
     }
     let _ = wr.shutdown().await;
-    *info.push.lock() = None;
-    srv.clients.remove(info.id);
+}
+
+struct Registration {
+    srv: Arc<Server>,
+    info: Arc<ClientInfo>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        *self.info.push.lock() = None;
+        self.srv.clients.remove(self.info.id);
+    }
 }
 
 /// Writes as much of the pending replies as the socket takes without waiting.
@@ -260,25 +276,17 @@ async fn flush<S: AsyncWrite + Unpin>(
     true
 }
 
-/// Suspends a blocked client until its deadline. Returns false if the connection
-/// must close instead (killed, server shutting down).
+/// Suspends a blocked client until its command's future resolves. Returns None if
+/// the connection must close instead (killed, server shutting down).
 async fn wait_block(
-    srv: &Server,
     info: &ClientInfo,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
-    deadline: Option<std::time::Instant>,
-) -> bool {
-    let _ = srv;
-    let sleep = async {
-        match deadline {
-            Some(d) => tokio::time::sleep_until(d.into()).await,
-            None => std::future::pending().await,
-        }
-    };
+    block: crate::session::Block,
+) -> Option<crate::session::Deferred> {
     tokio::select! {
-        _ = info.kill_notify.notified() => false,
-        _ = shutdown.changed() => false,
-        _ = sleep => true,
+        _ = info.kill_notify.notified() => None,
+        _ = shutdown.changed() => None,
+        reply = block => Some(reply),
     }
 }
 

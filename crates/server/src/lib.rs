@@ -205,16 +205,9 @@ async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {
         notice!("Running mode={mode}, port={port}.");
     }
     warning!("Server initialized");
-    for l in listeners {
-        match tokio::net::TcpListener::from_std(l) {
-            Ok(l) => {
-                tokio::spawn(listen::accept_tcp(srv.clone(), l));
-            }
-            Err(e) => {
-                warning!("Failed listening on port {port} (tcp), aborting. ({e})");
-                return 1;
-            }
-        }
+    if let Err(e) = listen::start_tcp(&srv, listeners) {
+        warning!("Failed listening on port {port} (tcp), aborting. ({e})");
+        return 1;
     }
     if port > 0 {
         notice!("Ready to accept connections tcp");

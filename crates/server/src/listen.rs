@@ -86,12 +86,56 @@ fn bind_one(sa: SocketAddr, backlog: i32) -> std::io::Result<std::net::TcpListen
     Ok(sock.into())
 }
 
-/// Accepts TCP connections until shutdown.
-pub async fn accept_tcp(srv: Arc<Server>, listener: TcpListener) {
+/// Starts accept loops for bound listeners, as the current listener generation.
+pub fn start_tcp(srv: &Arc<Server>, listeners: Vec<std::net::TcpListener>) -> std::io::Result<()> {
+    let gen = *srv.listen_gen.borrow();
+    let token = srv.listen_token.lock().clone();
+    for l in listeners {
+        let l = TcpListener::from_std(l)?;
+        tokio::spawn(accept_tcp(srv.clone(), l, gen, token.clone()));
+    }
+    Ok(())
+}
+
+/// Replaces the TCP listeners with ones for the configured `bind` and `port`
+/// (CONFIG SET). The old ones are closed first, since the new set may reuse
+/// their addresses. Returns Redis's error detail on failure; the caller then
+/// restores the old configuration and calls this again.
+pub async fn rebind(srv: &Arc<Server>) -> Result<(), String> {
+    let old = std::mem::replace(&mut *srv.listen_token.lock(), Arc::new(()));
+    srv.listen_gen.send_modify(|g| *g += 1);
+    // Wait (bounded) for the old accept loops to drop their listeners.
+    for _ in 0..400 {
+        if Arc::strong_count(&old) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (bind, port, backlog) = {
+        let c = srv.config.read();
+        (
+            c.bind_addrs(),
+            c.int("port").clamp(0, 65535) as u16,
+            c.int("tcp-backlog") as i32,
+        )
+    };
+    let listeners = bind_tcp(&bind, port, backlog).inspect_err(|e| crate::warning!("{e}"))?;
+    start_tcp(srv, listeners).map_err(|e| e.to_string())?;
+    srv.tcp_port.store(port as usize, Relaxed);
+    Ok(())
+}
+
+/// Accepts TCP connections until shutdown or until its generation is replaced.
+async fn accept_tcp(srv: Arc<Server>, listener: TcpListener, gen: u64, _token: Arc<()>) {
     let mut shutdown = srv.shutdown_rx();
+    let mut generation = srv.listen_gen.subscribe();
     loop {
+        if *generation.borrow_and_update() != gen {
+            return;
+        }
         let accepted = tokio::select! {
             _ = shutdown.changed() => return,
+            _ = generation.changed() => continue,
             r = listener.accept() => r,
         };
         let (stream, peer) = match accepted {

@@ -76,6 +76,11 @@ pub struct Server {
     pub workers: std::sync::OnceLock<Vec<tokio::runtime::Handle>>,
     pub next_worker: AtomicUsize,
     pub sentinel_mode: bool,
+    /// TCP listener generation: accept loops of an older generation stop (CONFIG
+    /// SET port/bind replaces the listeners).
+    pub listen_gen: watch::Sender<u64>,
+    /// Held by every running TCP accept loop of the current generation.
+    pub listen_token: Mutex<Arc<()>>,
 }
 
 pub fn unix_ms() -> i64 {
@@ -144,6 +149,8 @@ impl Server {
             sentinel_mode,
             workers: std::sync::OnceLock::new(),
             next_worker: AtomicUsize::new(0),
+            listen_gen: watch::channel(0).0,
+            listen_token: Mutex::new(Arc::new(())),
         };
         srv.apply_config();
         Arc::new(srv)

@@ -46,18 +46,31 @@ pub struct Session {
     /// connection before each batch and every few commands).
     pub now_ms: i64,
     pub monitor: bool,
-    /// Set by a command that must wait before replying (WAIT; blocking commands
-    /// later): the connection suspends until the deadline, then runs `reply`.
+    /// Set by a command that must wait before replying (WAIT, CONFIG SET port;
+    /// blocking commands later): the connection awaits the future, then writes
+    /// its reply. Requests after it stay queued, as in Redis.
     pub block: Option<Block>,
 }
 
-/// A suspended reply.
-pub struct Block {
-    /// None: wait until something wakes the client (never, for now).
-    pub deadline: Option<std::time::Instant>,
-    /// Writes the reply once the wait ends.
-    pub reply: fn(&mut shoal_resp::ReplyWriter),
+/// What a suspended command replies once its wait ends.
+pub enum Deferred {
+    Ok,
+    Int(i64),
+    Error(String),
 }
+
+impl Deferred {
+    pub fn write(self, out: &mut shoal_resp::ReplyWriter) {
+        match self {
+            Deferred::Ok => out.ok(),
+            Deferred::Int(v) => out.int(v),
+            Deferred::Error(e) => out.error(&e),
+        }
+    }
+}
+
+/// A suspended command: a future that resolves to its reply.
+pub type Block = std::pin::Pin<Box<dyn std::future::Future<Output = Deferred> + Send>>;
 
 impl Session {
     pub fn new(

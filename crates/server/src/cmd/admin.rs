@@ -1,7 +1,7 @@
 //! Administration commands: CONFIG, COMMAND, SHUTDOWN, MONITOR.
 
 use super::{help_reply, lossy, SCtx, ServerHandler};
-use crate::session::After;
+use crate::session::{After, Deferred};
 use bytes::Bytes;
 use shoal_commands::{args, errors};
 use std::sync::atomic::Ordering::Relaxed;
@@ -83,18 +83,45 @@ fn config_set(c: &mut SCtx, argv: &[Bytes]) {
     let local_client = c.s.info.has_flag(crate::client::cflag::UNIX_SOCKET)
         || c.s.info.addr.starts_with("127.0.0.1:")
         || c.s.info.addr.starts_with("::1:");
-    let changed = {
+    let (changed, backup) = {
         let mut cfg = c.srv.config.write();
+        let backup = cfg.clone();
         match cfg.set_with(&pairs, shoal_config::SetOptions { local_client }) {
-            Ok(changed) => changed,
+            Ok(changed) => (changed, backup),
             Err(e) => return c.out.error(&e.to_string()),
         }
     };
     c.srv.apply_config();
-    for name in changed {
+    for name in &changed {
         apply_side_effect(c, name);
     }
-    c.out.ok();
+    let listeners = ["port", "bind"].into_iter().find(|n| changed.contains(n));
+    match listeners {
+        None => c.out.ok(),
+        Some(arg) => {
+            // Rebinding waits for the old listeners to close: the reply comes when
+            // the new ones listen, or the old configuration is back.
+            let srv = c.srv.clone();
+            c.s.block = Some(Box::pin(async move {
+                match crate::listen::rebind(&srv).await {
+                    Ok(()) => Deferred::Ok,
+                    Err(_) => {
+                        *srv.config.write() = backup;
+                        srv.apply_config();
+                        let _ = crate::listen::rebind(&srv).await;
+                        let detail = if arg == "port" {
+                            "Unable to listen on this port. Check server logs."
+                        } else {
+                            "Failed to bind to specified addresses."
+                        };
+                        Deferred::Error(format!(
+                            "ERR CONFIG SET failed (possibly related to argument '{arg}') - {detail}"
+                        ))
+                    }
+                }
+            }));
+        }
+    }
 }
 
 /// Directives whose change must act on the running server beyond the mirrored values.

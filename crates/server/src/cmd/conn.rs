@@ -217,10 +217,12 @@ fn wait(c: &mut SCtx, argv: &[Bytes]) {
     if wanted <= 0 {
         return c.out.int(0);
     }
-    let deadline = (timeout > 0)
-        .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64));
-    c.s.block = Some(crate::session::Block {
-        deadline,
-        reply: |out| out.int(0),
-    });
+    c.s.block = Some(Box::pin(async move {
+        if timeout > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(timeout as u64)).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+        crate::session::Deferred::Int(0)
+    }));
 }
