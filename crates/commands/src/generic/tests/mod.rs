@@ -97,13 +97,13 @@ pub(super) fn call_prop(t: &mut TestDb, args: &[&str]) -> (Frame, crate::Propaga
     let h = crate::handler(&args[0].to_ascii_lowercase()).expect("handler");
     let mut keys = Vec::new();
     crate::keys::key_positions(spec, &argv, &mut keys);
+    let mut out = ReplyWriter::new(t.proto);
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
     let locked = if keys.is_empty() {
         Locked::empty()
     } else {
         t.ks.lock_keys(keys.iter().map(|&i| &argv[i]))
     };
-    let mut out = ReplyWriter::new(t.proto);
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
     let mut ctx = Ctx {
         ks: &t.ks,
         locked,
