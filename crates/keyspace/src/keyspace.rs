@@ -30,7 +30,7 @@ pub struct Keyspace {
 }
 
 /// Default shard count: a power of two, several per core.
-pub const DEFAULT_SHARDS: usize = 1024;
+pub const DEFAULT_SHARDS: usize = 256;
 
 impl Keyspace {
     /// `shards` is rounded up to a power of two.

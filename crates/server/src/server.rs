@@ -106,7 +106,13 @@ impl Server {
         let (shutdown_tx, _) = watch::channel(false);
         let now = unix_ms();
         let srv = Server {
-            ks: Keyspace::new(dbs, shoal_keyspace::DEFAULT_SHARDS),
+            ks: Keyspace::new(
+                dbs,
+                std::env::var("SHOAL_SHARDS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(shoal_keyspace::DEFAULT_SHARDS),
+            ),
             registry,
             settings: RwLock::new(Arc::new(Settings::default())),
             settings_gen: AtomicU64::new(0),
