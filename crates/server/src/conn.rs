@@ -144,7 +144,8 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                         info.id,
                         info.addr
                     );
-                    out.error(&e.reply_text());
+                    // Byte-exact: Redis echoes the offending byte as is.
+                    out.protocol_error(&e);
                     let _ = out.take_error_codes();
                     s.after = After::Close;
                     break;
