@@ -25,3 +25,10 @@ pub fn uint(arg: &[u8]) -> Result<u64, &'static str> {
         None => Err(errors::NOT_INTEGER),
     }
 }
+
+/// Compares an option with a keyword the way Redis does (`strcasecmp` on the C
+/// string): case-insensitively, and only up to the first NUL byte of the argument.
+pub fn kw(arg: &[u8], word: &str) -> bool {
+    let end = arg.iter().position(|&b| b == 0).unwrap_or(arg.len());
+    arg[..end].eq_ignore_ascii_case(word.as_bytes())
+}

@@ -145,6 +145,24 @@ impl<'a> Ctx<'a> {
         (entry, &mut *self.out)
     }
 
+    /// Looks `key` up in the selected database and narrows it to one type with
+    /// `pick` (e.g. `Value::as_list_mut`), handing back the reply writer too:
+    /// `Ok(None)` if absent, `Err(WrongType)` if the key holds another type.
+    pub fn typed_and_out<T: ?Sized>(
+        &mut self,
+        key: &[u8],
+        access: Access,
+        pick: for<'v> fn(&'v mut Value) -> Option<&'v mut T>,
+    ) -> (Result<Option<&mut T>, WrongType>, &mut ReplyWriter) {
+        let db = self.db;
+        let (entry, out) = self.entry_and_out(db, key, access);
+        let v = match entry {
+            None => Ok(None),
+            Some(e) => pick(&mut e.value).map(Some).ok_or(WrongType),
+        };
+        (v, out)
+    }
+
     /// The string at `key` for reading: `Ok(None)` if absent, `Err` if another type.
     pub fn read_str(&mut self, key: &[u8]) -> Result<Option<&mut Str>, WrongType> {
         match self.read(key) {

@@ -10,10 +10,11 @@
 
 use super::{bit_offset, edit_bits};
 use crate::args;
+use crate::args::kw;
 use crate::ctx::{Ctx, WrongType};
 use crate::errors;
 pub use crate::errors::{BITFIELD_OVERFLOW_TYPE, BITFIELD_RO_GET_ONLY, BITFIELD_TYPE};
-use crate::strings::{kw, str_and_out};
+use crate::strings::str_and_out;
 use bytes::Bytes;
 use shoal_keyspace::Access;
 

@@ -18,9 +18,10 @@ mod golden_ranges;
 mod tests;
 
 use crate::args;
+use crate::args::kw;
 use crate::ctx::{Ctx, WrongType};
 use crate::errors;
-use crate::strings::{kw, str_and_out};
+use crate::strings::str_and_out;
 use crate::Handler;
 use bytes::Bytes;
 use shoal_keyspace::{Access, Str, Value};

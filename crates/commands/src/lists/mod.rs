@@ -35,12 +35,12 @@ mod read;
 #[cfg(test)]
 mod tests;
 
+use crate::args::kw;
 use crate::ctx::{Ctx, WrongType};
 use crate::errors;
 use crate::settings::Settings;
-use crate::strings::kw;
 use crate::Handler;
-use shoal_keyspace::{Access, Elem, End, List};
+use shoal_keyspace::{Access, Elem, End, List, Value};
 use shoal_resp::ReplyWriter;
 
 pub use pushpop::{
@@ -99,13 +99,7 @@ pub(crate) fn list_and_out<'c>(
     key: &[u8],
     access: Access,
 ) -> (Result<Option<&'c mut List>, WrongType>, &'c mut ReplyWriter) {
-    let db = ctx.db;
-    let (entry, out) = ctx.entry_and_out(db, key, access);
-    let l = match entry {
-        None => Ok(None),
-        Some(e) => e.value.as_list_mut().map(Some).ok_or(WrongType),
-    };
-    (l, out)
+    ctx.typed_and_out(key, access, Value::as_list_mut)
 }
 
 /// The list at `key`: `Ok(None)` if absent, `Err` if another type.

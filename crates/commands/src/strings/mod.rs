@@ -28,7 +28,7 @@ mod golden_extra;
 #[cfg(test)]
 mod tests;
 
-use crate::args;
+use crate::args::{self, kw};
 use crate::ctx::{Ctx, Propagate, WrongType};
 use crate::errors;
 pub use crate::errors::DECR_OVERFLOW;
@@ -68,13 +68,6 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 // ---------------------------------------------------------------------------------
 // Helpers shared with the bitmap commands.
 
-/// Compares an option with a keyword the way Redis does (`strcasecmp` on the C
-/// string): case-insensitively, and only up to the first NUL byte of the argument.
-pub(crate) fn kw(arg: &[u8], word: &str) -> bool {
-    let end = arg.iter().position(|&b| b == 0).unwrap_or(arg.len());
-    arg[..end].eq_ignore_ascii_case(word.as_bytes())
-}
-
 /// Looks `key` up and hands back the string together with the reply writer, so a
 /// handler can reply straight from the stored bytes without copying them out.
 pub(crate) fn str_and_out<'c>(
@@ -82,13 +75,7 @@ pub(crate) fn str_and_out<'c>(
     key: &[u8],
     access: Access,
 ) -> (Result<Option<&'c mut Str>, WrongType>, &'c mut ReplyWriter) {
-    let db = ctx.db;
-    let (entry, out) = ctx.entry_and_out(db, key, access);
-    let s = match entry {
-        None => Ok(None),
-        Some(e) => e.value.as_str_mut().map(Some).ok_or(WrongType),
-    };
-    (s, out)
+    ctx.typed_and_out(key, access, Value::as_str_mut)
 }
 
 /// A string value stored as Redis's `createStringObject` would (never int-encoded):

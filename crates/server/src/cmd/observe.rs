@@ -325,28 +325,14 @@ fn stats(c: &mut SCtx) {
             ("allocator.resident".into(), Stat::Int(rss as i64)),
             ("allocator-fragmentation.ratio".into(), Stat::Float(1.0)),
             ("allocator-fragmentation.bytes".into(), Stat::Int(0)),
-            (
-                "allocator-rss.ratio".into(),
-                Stat::Float(if used > 0 {
-                    rss as f64 / used as f64
-                } else {
-                    0.0
-                }),
-            ),
+            ("allocator-rss.ratio".into(), Stat::Float(ratio(rss, used))),
             (
                 "allocator-rss.bytes".into(),
                 Stat::Int(rss as i64 - used as i64),
             ),
             ("rss-overhead.ratio".into(), Stat::Float(1.0)),
             ("rss-overhead.bytes".into(), Stat::Int(0)),
-            (
-                "fragmentation".into(),
-                Stat::Float(if used > 0 {
-                    rss as f64 / used as f64
-                } else {
-                    0.0
-                }),
-            ),
+            ("fragmentation".into(), Stat::Float(ratio(rss, used))),
             (
                 "fragmentation.bytes".into(),
                 Stat::Int(rss as i64 - used as i64),
@@ -426,5 +412,14 @@ fn histogram(c: &mut SCtx, names: &[Bytes]) {
             c.out.int(bound as i64);
             c.out.int(count as i64);
         }
+    }
+}
+
+/// `a / b`, or 0 when `b` is 0.
+fn ratio(a: u64, b: u64) -> f64 {
+    if b > 0 {
+        a as f64 / b as f64
+    } else {
+        0.0
     }
 }
