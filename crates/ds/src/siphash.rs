@@ -1,6 +1,7 @@
 //! SipHash, the keyed hash behind [`crate::dict::Dict`].
 //!
-//! Owns: [`siphash13`] (SipHash-1-3, what Rust's standard `HashMap` uses),
+//! Owns: [`siphash12`] (SipHash-1-2, as Redis uses: the dict's hash), [`siphash13`]
+//! (SipHash-1-3, what Rust's standard `HashMap` uses),
 //! [`siphash24`] (the reference variant, kept for its published test vectors) and a
 //! per-process random key ([`process_key`]).
 //!
@@ -75,6 +76,13 @@ pub fn siphash13(k0: u64, k1: u64, data: &[u8]) -> u64 {
 }
 
 /// SipHash-2-4 of `data` under the key `(k0, k1)`.
+/// SipHash-1-2: one compression and two finalization rounds, the variant Redis
+/// hashes its keys with; the dict uses it (it keeps SipHash's keyed-PRF structure,
+/// which is what defeats collision flooding, at fewer rounds).
+pub fn siphash12(k0: u64, k1: u64, data: &[u8]) -> u64 {
+    sip::<1, 2>(k0, k1, data)
+}
+
 pub fn siphash24(k0: u64, k1: u64, data: &[u8]) -> u64 {
     sip::<2, 4>(k0, k1, data)
 }

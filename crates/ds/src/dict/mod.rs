@@ -21,7 +21,7 @@
 //!
 //! # Hash function
 //!
-//! SipHash-1-3 ([`crate::siphash`]) keyed with a per-process random key: the keys
+//! SipHash-1-2 ([`crate::siphash`], the variant Redis uses) keyed with a per-process random key: the keys
 //! are attacker-controlled bytes, so the hash must be secret-keyed to resist
 //! collision flooding (Redis keys SipHash for the same reason).
 //!
@@ -159,7 +159,7 @@ impl<K, V> Dict<K, V> {
     /// The hash the dict uses for `key`.
     #[inline]
     pub fn hash_of(&self, key: &[u8]) -> u64 {
-        crate::siphash::siphash13(self.k0, self.k1, key)
+        crate::siphash::siphash12(self.k0, self.k1, key)
     }
 
     /// Heap bytes owned by the table itself (index + pair storage), not counting
