@@ -191,3 +191,39 @@ def test_redis_benchmark(server, r):
     assert "error" not in text.lower(), text
     for name in ("SET", "GET", "INCR", "MSET"):
         assert re.search(rf"^\s*{name}.*: [\d.]+ requests per second", text, re.M), text
+
+
+def shoal_cli_binary():
+    import os
+    import pathlib
+    path = pathlib.Path(os.environ.get("SHOAL_CLI", "target/debug/shoal-cli"))
+    return path if path.exists() else None
+
+
+@pytest.mark.skipif(shoal_cli_binary() is None, reason="shoal-cli not built (set SHOAL_CLI)")
+@pytest.mark.parametrize("cli", ["redis-cli", "shoal-cli"])
+def test_cli_renders_like_redis_cli(server, r, cli):
+    """shoal-cli prints what redis-cli prints for the same replies from the server."""
+    if shutil.which("redis-cli") is None:
+        pytest.skip("redis-cli not installed")
+    binary = "redis-cli" if cli == "redis-cli" else str(shoal_cli_binary())
+    r.set("greeting", "hello world")
+    r.rpush("list", "a", "b c")
+    cases = [
+        ["--no-raw", "GET", "greeting"],
+        ["--no-raw", "GET", "nokey"],
+        ["--no-raw", "LRANGE", "list", "0", "-1"],
+        ["--no-raw", "INCR", "greeting"],
+        ["--no-raw", "-3", "CONFIG", "GET", "maxclients"],
+        ["LRANGE", "list", "0", "-1"],
+        ["-n", "1", "--no-raw", "DBSIZE"],
+    ]
+    for args in cases:
+        ours = subprocess.run([binary, "-p", str(server.port), *args], capture_output=True, timeout=60)
+        ref = subprocess.run(["redis-cli", "-p", str(server.port), *args], capture_output=True, timeout=60)
+        assert ours.stdout == ref.stdout, (args, ours.stdout, ref.stdout)
+    # --pipe mass insertion
+    payload = b"".join(b"*3\r\n$3\r\nSET\r\n$6\r\ncli:%02d\r\n$1\r\nv\r\n" % i for i in range(50))
+    out = subprocess.run([binary, "-p", str(server.port), "--pipe"], input=payload, capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert b"errors: 0, replies: 50" in out.stdout, out.stdout
