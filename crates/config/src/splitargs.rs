@@ -25,7 +25,8 @@ pub fn split_args(line: &str) -> Option<Vec<String>> {
         while i < b.len() && is_c_space(b[i]) {
             i += 1;
         }
-        if i >= b.len() {
+        // A NUL byte ends the line, as for the C string Redis splits.
+        if i >= b.len() || b[i] == 0 {
             return Some(out);
         }
         let mut cur: Vec<u8> = Vec::new();
@@ -35,7 +36,7 @@ pub fn split_args(line: &str) -> Option<Vec<String>> {
             let c = b.get(i).copied();
             if in_dq {
                 match c {
-                    None => return None,
+                    None | Some(0) => return None,
                     Some(b'\\')
                         if b.get(i + 1) == Some(&b'x')
                             && b.get(i + 2).is_some_and(|h| h.is_ascii_hexdigit())
@@ -69,7 +70,7 @@ pub fn split_args(line: &str) -> Option<Vec<String>> {
                 }
             } else if in_sq {
                 match c {
-                    None => return None,
+                    None | Some(0) => return None,
                     Some(b'\\') if b.get(i + 1) == Some(&b'\'') => {
                         cur.push(b'\'');
                         i += 2;
@@ -149,6 +150,14 @@ mod tests {
 
     fn s(v: &[&str]) -> Option<Vec<String>> {
         Some(v.iter().map(|x| x.to_string()).collect())
+    }
+
+    #[test]
+    fn nul_ends_the_line() {
+        // A NUL byte used to loop forever pushing empty arguments.
+        assert_eq!(s(&["0"]), split_args("0\0'\u{2}"));
+        assert_eq!(None, split_args("\"a\0b\""));
+        assert_eq!(s(&[]), split_args("\0abc"));
     }
 
     #[test]
