@@ -153,7 +153,7 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
             }
         }
         if processed > 0 {
-            info.last_interaction_ms.store(unix_ms(), Relaxed);
+            info.last_interaction_ms.store(s.now_ms, Relaxed);
         }
         // Answer now if the socket takes it; what it does not take is written below
         // while reading goes on.
@@ -321,10 +321,18 @@ fn apply_reply_mode(s: &mut Session, out: &mut ReplyWriter, before: usize, mode_
 
 /// Whether CLIENT PAUSE holds this request back.
 fn pause_applies(srv: &Server, argv: &[bytes::Bytes]) -> bool {
+    if !srv.pause_active.load(Relaxed) {
+        return false;
+    }
     let p = srv.pause.lock();
+    if p.kind == PauseKind::None || p.until_ms <= unix_ms() {
+        // The pause is over: back to the lock-free check. (CLIENT PAUSE sets the
+        // flag under the same lock, so a new pause is never missed.)
+        srv.pause_active.store(false, Relaxed);
+        return false;
+    }
     match p.kind {
         PauseKind::None => false,
-        _ if p.until_ms <= unix_ms() => false,
         PauseKind::All => true,
         PauseKind::Write => srv
             .registry

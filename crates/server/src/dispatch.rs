@@ -119,9 +119,6 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
     }
     let elapsed = start.elapsed();
     let us = elapsed.as_micros() as u64;
-    if dirty > 0 {
-        srv.dirty.fetch_add(dirty, Relaxed);
-    }
     let track_latency = srv.hot.latency_tracking.load(Relaxed);
     let expired = s.ev.expired.len() as u64;
     let (hits, misses) = (s.ev.hits, s.ev.misses);
@@ -134,6 +131,9 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
             c.hist.get_or_init(Default::default).record(us);
         }
         ThreadStats::add(&t.commands_processed, 1);
+        if dirty > 0 {
+            ThreadStats::add(&t.dirty, dirty);
+        }
         if hits > 0 {
             ThreadStats::add(&t.keyspace_hits, hits);
         }
@@ -151,7 +151,9 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
             }
         }
     });
-    s.info.tot_cmds.fetch_add(1, Relaxed);
+    // Only this connection's task writes its counters: no read-modify-write needed.
+    let n = s.info.tot_cmds.load(Relaxed);
+    s.info.tot_cmds.store(n + 1, Relaxed);
 
     let threshold = srv.hot.slowlog_slower_than.load(Relaxed);
     if threshold >= 0 && us as i64 >= threshold && !e.has(flag::SKIP_SLOWLOG) {

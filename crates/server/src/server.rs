@@ -57,12 +57,16 @@ pub struct Server {
     pub started: Instant,
     pub start_unix_ms: i64,
     pub run_id: String,
-    /// Changes since the last successful save (`rdb_changes_since_last_save`).
-    pub dirty: AtomicU64,
+    /// The summed per-thread change counter at the last successful save:
+    /// `rdb_changes_since_last_save` is the current sum minus this.
+    pub dirty_at_save: AtomicU64,
     pub lastsave: AtomicI64,
     pub slowlog: Mutex<SlowLog>,
     pub latency: Mutex<LatencyMonitor>,
     pub pause: Mutex<Pause>,
+    /// Set while a CLIENT PAUSE may be in force, so that the request path checks
+    /// one shared-read atomic instead of locking `pause` for every command.
+    pub pause_active: AtomicBool,
     pub pause_changed: tokio::sync::Notify,
     pub shutdown_tx: watch::Sender<bool>,
     /// Listening ports, for INFO and the banner.
@@ -134,7 +138,7 @@ impl Server {
             started: Instant::now(),
             start_unix_ms: now,
             run_id: random_hex(40),
-            dirty: AtomicU64::new(0),
+            dirty_at_save: AtomicU64::new(0),
             lastsave: AtomicI64::new(now / 1000),
             slowlog: Mutex::new(SlowLog::default()),
             latency: Mutex::new(LatencyMonitor::default()),
@@ -143,6 +147,7 @@ impl Server {
                 until_ms: 0,
             }),
             pause_changed: tokio::sync::Notify::new(),
+            pause_active: AtomicBool::new(false),
             shutdown_tx,
             tcp_port: AtomicUsize::new(0),
             total_connections: AtomicU64::new(0),

@@ -31,6 +31,9 @@ pub struct ThreadStats {
     pub keyspace_misses: AtomicU64,
     pub expired_keys: AtomicU64,
     pub total_error_replies: AtomicU64,
+    /// Keyspace changes (Redis's `server.dirty`), summed for
+    /// `rdb_changes_since_last_save`.
+    pub dirty: AtomicU64,
     /// Error code -> count; errors are rare, so a locked map is fine.
     pub errors: Mutex<HashMap<String, u64>>,
 }
@@ -46,6 +49,7 @@ impl ThreadStats {
             keyspace_misses: AtomicU64::new(0),
             expired_keys: AtomicU64::new(0),
             total_error_replies: AtomicU64::new(0),
+            dirty: AtomicU64::new(0),
             errors: Mutex::new(HashMap::new()),
         }
     }
@@ -109,6 +113,7 @@ pub struct Totals {
     pub keyspace_misses: u64,
     pub expired_keys: u64,
     pub total_error_replies: u64,
+    pub dirty: u64,
 }
 
 pub fn totals() -> Totals {
@@ -121,6 +126,7 @@ pub fn totals() -> Totals {
         t.keyspace_misses += s.keyspace_misses.load(Relaxed);
         t.expired_keys += s.expired_keys.load(Relaxed);
         t.total_error_replies += s.total_error_replies.load(Relaxed);
+        t.dirty += s.dirty.load(Relaxed);
     }
     t
 }

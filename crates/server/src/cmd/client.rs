@@ -37,6 +37,7 @@ fn client(c: &mut SCtx, argv: &[Bytes]) {
         "pause" => pause(c, argv),
         "unpause" => {
             c.srv.pause.lock().kind = PauseKind::None;
+            c.srv.pause_active.store(false, Relaxed);
             c.srv.pause_changed.notify_waiters();
             c.out.ok();
         }
@@ -354,6 +355,7 @@ fn pause(c: &mut SCtx, argv: &[Bytes]) {
             };
         }
         p.until_ms = if active { p.until_ms.max(until) } else { until };
+        c.srv.pause_active.store(true, Relaxed);
     }
     c.srv.pause_changed.notify_waiters();
     c.out.ok();

@@ -355,7 +355,9 @@ fn persistence(srv: &Server, out: &mut String) {
         out,
         "rdb_changes_since_last_save",
         "{}",
-        srv.dirty.load(Relaxed)
+        stats::totals()
+            .dirty
+            .saturating_sub(srv.dirty_at_save.load(Relaxed))
     );
     field!(out, "rdb_bgsave_in_progress", "0");
     field!(out, "rdb_last_save_time", "{}", srv.lastsave.load(Relaxed));
