@@ -1,5 +1,7 @@
 //! The configuration loader and CONFIG REWRITE on arbitrary file contents: no
-//! panic, and a file Shoal rewrote loads again (when the original loaded).
+//! panic or runaway memory, loading the original and loading what was rewritten.
+//! (A rewritten file need not load: Redis itself writes back values it accepted
+//! but cannot read again, e.g. a `save` change count that wrapped to -1.)
 //!
 //! `include` lines are rewritten to a path that does not exist, so the fuzzer
 //! never reads real files; the loader's "can't open" path is still exercised.
@@ -36,9 +38,5 @@ fuzz_target!(|data: &[u8]| {
         .into_bytes();
     let Some(cfg) = load(&text) else { return };
     let rewritten = cfg.rewrite_content(&String::from_utf8_lossy(&text), &RewriteExtra::default());
-    // What we wrote must load again.
-    assert!(
-        load(rewritten.as_bytes()).is_some(),
-        "rewritten config does not load:\n{rewritten}"
-    );
+    let _ = load(rewritten.as_bytes());
 });

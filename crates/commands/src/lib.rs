@@ -20,6 +20,9 @@ pub mod strings;
 pub mod table;
 pub mod testing;
 
+#[cfg(test)]
+mod robustness;
+
 pub use ctx::{Ctx, Propagate, WrongType};
 pub use settings::Settings;
 pub use spec::CommandSpec;
