@@ -181,8 +181,8 @@ impl<'a> Ctx<'a> {
 
     /// Stores a value (dropping the TTL unless `keep_ttl`) and counts one change.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        let ms = self.now.ms;
-        self.db(key).set(key, value, keep_ttl, ms);
+        let now = self.now;
+        self.db(key).set(key, value, keep_ttl, now);
         self.dirty += 1;
     }
 

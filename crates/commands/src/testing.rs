@@ -95,7 +95,13 @@ impl TestDb {
             ks: &self.ks,
             locked,
             db: self.db,
-            now: Now::new(self.now_ms),
+            now: Now {
+                lfu: self.settings.lfu_policy.then_some(shoal_keyspace::Lfu {
+                    log_factor: self.settings.lfu_log_factor as u32,
+                    decay_time: self.settings.lfu_decay_time as u32,
+                }),
+                ..Now::new(self.now_ms)
+            },
             out: &mut out,
             ev: &mut self.ev,
             settings: &self.settings,

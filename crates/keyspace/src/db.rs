@@ -30,11 +30,14 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(value: Value, now_ms: i64) -> Entry {
-        Entry {
-            value,
-            meta: lru_clock(now_ms),
-        }
+    /// A new entry; under an LFU policy its counter starts at Redis's initial 5.
+    pub fn new(value: Value, now: impl Into<Now>) -> Entry {
+        let now = now.into();
+        let meta = match now.lfu {
+            None => lru_clock(now.ms),
+            Some(_) => (lfu_minutes(now.ms) << 8) | LFU_INIT_VAL,
+        };
+        Entry { value, meta }
     }
 
     pub fn has_ttl(&self) -> bool {
@@ -54,8 +57,18 @@ impl Entry {
         self.meta & CLOCK_MASK
     }
 
-    pub fn touch(&mut self, now_ms: i64) {
-        self.meta = (self.meta & !CLOCK_MASK) | lru_clock(now_ms);
+    /// Records an access: the LRU clock, or under an LFU policy the decayed and
+    /// logarithmically incremented counter with the current minute.
+    pub fn touch(&mut self, now: impl Into<Now>) {
+        let now = now.into();
+        let clock = match now.lfu {
+            None => lru_clock(now.ms),
+            Some(lfu) => {
+                let counter = lfu_log_incr(lfu_decayed(self.access_clock(), now.ms, lfu), lfu);
+                (lfu_minutes(now.ms) << 8) | counter
+            }
+        };
+        self.meta = (self.meta & !CLOCK_MASK) | clock;
     }
 
     /// Seconds since the last access, as OBJECT IDLETIME reports it.
@@ -68,6 +81,67 @@ impl Entry {
             (CLOCK_MASK - then + now) as u64
         }
     }
+}
+
+/// The counter a key starts with under an LFU policy (Redis's `LFU_INIT_VAL`).
+pub const LFU_INIT_VAL: u32 = 5;
+
+/// `lfu-log-factor` and `lfu-decay-time`, present while an LFU policy is in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lfu {
+    pub log_factor: u32,
+    pub decay_time: u32,
+}
+
+/// Minutes, 16 bits wrapping: the LFU access time.
+fn lfu_minutes(now_ms: i64) -> u32 {
+    ((now_ms / 60_000) as u32) & 0xffff
+}
+
+/// The counter of a 24-bit LFU clock after the decay of the minutes since its
+/// last access (one per `lfu-decay-time` minutes).
+pub fn lfu_decayed(clock: u32, now_ms: i64, lfu: Lfu) -> u32 {
+    let ldt = clock >> 8;
+    let counter = clock & 0xff;
+    let now = lfu_minutes(now_ms);
+    let elapsed = if now >= ldt {
+        now - ldt
+    } else {
+        0xffff - ldt + now
+    };
+    let periods = elapsed.checked_div(lfu.decay_time).unwrap_or(0);
+    counter.saturating_sub(periods)
+}
+
+/// Redis's logarithmic increment: the higher the counter, the less likely.
+fn lfu_log_incr(counter: u32, lfu: Lfu) -> u32 {
+    if counter >= 255 {
+        return 255;
+    }
+    let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+    let p = 1.0 / (base * lfu.log_factor as f64 + 1.0);
+    if random_unit() < p {
+        counter + 1
+    } else {
+        counter
+    }
+}
+
+/// A uniform number in [0, 1) from a per-thread xorshift generator (the counter
+/// only needs cheap, not strong, randomness).
+fn random_unit() -> f64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = const { Cell::new(0x9e37_79b9_7f4a_7c15) };
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
 }
 
 /// Who decides that a key is gone when its time has come.
@@ -86,6 +160,9 @@ pub enum ExpireMode {
 pub struct Now {
     pub ms: i64,
     pub expire: ExpireMode,
+    /// Set while an LFU maxmemory policy is in force: accesses then maintain the
+    /// frequency counter instead of the LRU clock.
+    pub lfu: Option<Lfu>,
 }
 
 impl Now {
@@ -93,7 +170,14 @@ impl Now {
         Now {
             ms,
             expire: ExpireMode::Delete,
+            lfu: None,
         }
+    }
+}
+
+impl From<i64> for Now {
+    fn from(ms: i64) -> Now {
+        Now::new(ms)
     }
 }
 
@@ -205,7 +289,7 @@ impl DbShard {
         match self.keys.get_mut(key) {
             Some(e) => {
                 if access.touches() {
-                    e.touch(now.ms);
+                    e.touch(now);
                 }
                 if access.counts_stats() {
                     ev.hits += 1;
@@ -233,10 +317,11 @@ impl DbShard {
 
     /// Stores `value` under `key`. An existing TTL is dropped unless `keep_ttl`.
     /// The caller has already run a lookup (so an expired old value is gone).
-    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: i64) {
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: impl Into<Now>) {
+        let now = now.into();
         if let Some(e) = self.keys.get_mut(key) {
             e.value = value;
-            e.touch(now_ms);
+            e.touch(now);
             if e.has_ttl() && !keep_ttl {
                 e.set_ttl_flag(false);
                 self.expires.remove(key);
@@ -244,7 +329,7 @@ impl DbShard {
             return;
         }
         self.keys
-            .insert(SmallBytes::from(key), Entry::new(value, now_ms));
+            .insert(SmallBytes::from(key), Entry::new(value, now));
     }
 
     /// Inserts an entry that is known to be absent, with its TTL (used by MOVE,
@@ -452,14 +537,37 @@ mod tests {
     }
 
     #[test]
+    fn lfu_counter_starts_at_5_and_grows_logarithmically() {
+        let lfu = Lfu {
+            log_factor: 10,
+            decay_time: 1,
+        };
+        let now = Now {
+            lfu: Some(lfu),
+            ..Now::new(60_000 * 100)
+        };
+        let mut e = Entry::new(sv("v"), now);
+        assert_eq!(lfu_decayed(e.access_clock(), now.ms, lfu), 5);
+        e.touch(now);
+        assert_eq!(lfu_decayed(e.access_clock(), now.ms, lfu), 6);
+        for _ in 0..10_000 {
+            e.touch(now);
+        }
+        let c = lfu_decayed(e.access_clock(), now.ms, lfu);
+        assert!((20..=60).contains(&c), "{c}");
+        // Three idle minutes with a decay time of one minute take 3 off.
+        assert_eq!(lfu_decayed(e.access_clock(), now.ms + 180_000, lfu), c - 3);
+    }
+
+    #[test]
     fn hide_only_mode_keeps_the_key() {
         let mut db = DbShard::default();
         let mut ev = Events::default();
         db.set(b"k", sv("v"), false, 0);
         db.set_expire(b"k", 100);
         let now = Now {
-            ms: 200,
             expire: ExpireMode::HideOnly,
+            ..Now::new(200)
         };
         assert!(db.lookup(0, b"k", now, Access::Read, &mut ev).is_none());
         assert_eq!(db.len(), 1);

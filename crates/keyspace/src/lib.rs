@@ -8,7 +8,7 @@ pub mod keyspace;
 pub mod list;
 pub mod value;
 
-pub use db::{Access, DbShard, Entry, Events, ExpireMode, Now};
+pub use db::{Access, DbShard, Entry, Events, ExpireMode, Lfu, Now};
 pub use keyspace::{Keyspace, Locked, Shard, DEFAULT_SHARDS};
 pub use list::{Elem, End, List, Needle};
 pub use value::{Kind, Str, Value};

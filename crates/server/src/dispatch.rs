@@ -15,7 +15,7 @@ use crate::stats::{self, ThreadStats};
 use bytes::Bytes;
 use shoal_commands::spec::flag;
 use shoal_commands::{errors, Ctx, Propagate};
-use shoal_keyspace::{ExpireMode, Now};
+use shoal_keyspace::{ExpireMode, Lfu, Now};
 use shoal_resp::ReplyWriter;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -93,6 +93,10 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 now: Now {
                     ms: s.now_ms,
                     expire,
+                    lfu: s.settings.lfu_policy.then_some(Lfu {
+                        log_factor: s.settings.lfu_log_factor.clamp(0, u32::MAX as i64) as u32,
+                        decay_time: s.settings.lfu_decay_time.clamp(0, u32::MAX as i64) as u32,
+                    }),
                 },
                 out: &mut *out,
                 ev: &mut s.ev,

@@ -80,7 +80,7 @@ pub(crate) fn edit_bits<R>(
     }
     let mut buf = vec![0u8; need];
     let r = f(&mut buf, true);
-    let ms = ctx.now.ms;
+    let ms = ctx.now;
     ctx.db(key).set(key, Value::Str(Str::raw(buf)), false, ms);
     Ok(r)
 }

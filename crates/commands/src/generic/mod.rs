@@ -263,7 +263,7 @@ fn copy(ctx: &mut Ctx, argv: &[Bytes]) {
     if src_db == dst_db && src == dst {
         return ctx.error(errors::SAME_OBJECT);
     }
-    let now_ms = ctx.now.ms;
+    let now = ctx.now;
     let value = match lookup_in(ctx, src_db, src, Access::Read) {
         Some(e) => e.value.clone(),
         None => return ctx.out.int(0),
@@ -278,7 +278,7 @@ fn copy(ctx: &mut Ctx, argv: &[Bytes]) {
         }
     }
     ctx.db_of(dst_db, dst)
-        .insert_entry(dst, Entry::new(value, now_ms), expire_at);
+        .insert_entry(dst, Entry::new(value, now), expire_at);
     ctx.dirty += 1;
     ctx.out.int(1);
 }

@@ -102,19 +102,13 @@ fn refcount(v: &Value, _settings: &Settings) -> i64 {
 /// The entry's 24-bit access clock holds, under an LFU policy, the last decrement
 /// time in minutes (16 bits, wrapping) above an 8-bit logarithmic counter.
 pub(crate) fn lfu_decayed_counter(e: &Entry, now_ms: i64, decay_time: i64) -> i64 {
-    let clock = e.access_clock();
-    let ldt = i64::from(clock >> 8);
-    let counter = i64::from(clock & 0xff);
-    let now_min = (now_ms / 1000 / 60) & 0xffff;
-    let elapsed = if now_min >= ldt {
-        now_min - ldt
-    } else {
-        0xffff - ldt + now_min
+    let lfu = shoal_keyspace::Lfu {
+        log_factor: 0,
+        decay_time: decay_time.clamp(0, u32::MAX as i64) as u32,
     };
-    let periods = if decay_time > 0 {
-        elapsed / decay_time
-    } else {
-        0
-    };
-    (counter - periods).max(0)
+    i64::from(shoal_keyspace::db::lfu_decayed(
+        e.access_clock(),
+        now_ms,
+        lfu,
+    ))
 }

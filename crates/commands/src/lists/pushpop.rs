@@ -51,7 +51,7 @@ fn push_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End, existing_only: bool
                 l.push(end, e);
             }
             let len = l.len();
-            let ms = ctx.now.ms;
+            let ms = ctx.now;
             ctx.db(key).set(key, Value::List(l), false, ms);
             len
         }
@@ -69,7 +69,7 @@ fn push_one(ctx: &mut Ctx<'_>, key: &[u8], end: End, elem: &[u8]) {
         Ok(None) => {
             let mut l = new_list(settings);
             l.push(end, elem);
-            let ms = ctx.now.ms;
+            let ms = ctx.now;
             ctx.db(key).set(key, Value::List(l), false, ms);
         }
         // Unreachable: the caller checked the type under the same locks.
