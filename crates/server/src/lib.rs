@@ -118,16 +118,19 @@ pub fn run(prog: &str, args: Vec<String>, sentinel: bool) -> i32 {
     // One single-threaded runtime per core: a connection lives on one thread for
     // its whole life, so serving it needs no cross-thread wake-ups or work stealing.
     // The main thread's runtime also runs the listeners and background services.
-    // SHOAL_WORKERS overrides the count (benchmarks on machines shared with the
-    // load generator).
+    // One worker per core but one, at least one: the last core is left to the
+    // kernel's network work, the background threads (expiry, later snapshots and
+    // fsync) and, often, the clients. Measured on 2 cores with the load generator
+    // beside the server: 2 workers raised p99 latency 2-3x and cost more CPU per
+    // request than 1 (bench/RESULTS.md). SHOAL_WORKERS overrides the count.
     let n = std::env::var("SHOAL_WORKERS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n > 0)
         .unwrap_or_else(|| {
             std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
+                .map(|n| n.get().saturating_sub(1).max(1))
+                .unwrap_or(1)
         });
     let build = || {
         tokio::runtime::Builder::new_current_thread()
