@@ -5,29 +5,25 @@
 //! does not exist the tests that need it return early (see [`server_or_skip!`]).
 //! The CLI binary is `$SHOAL_CLI_BIN`, else this crate's `shoal-cli-core`.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use shoal_client::{Client, Frame};
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub struct TestServer {
-    child: Child,
-    pub port: u16,
-    pub dir: PathBuf,
-    pub socket: PathBuf,
+/// The server under test (`shoal-testkit`), with the CLI run against it.
+pub struct TestServer(shoal_testkit::TestServer);
+
+impl std::ops::Deref for TestServer {
+    type Target = shoal_testkit::TestServer;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-pub fn server_binary() -> Option<PathBuf> {
-    let p = std::env::var_os("SHOAL_TEST_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/redis-server"));
-    p.exists().then_some(p)
-}
+pub use shoal_testkit::{free_port, scratch_dir, server_binary};
 
 pub fn cli_binary() -> PathBuf {
     std::env::var_os("SHOAL_CLI_BIN")
@@ -35,82 +31,13 @@ pub fn cli_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoal-cli-core")))
 }
 
-/// A port nobody listens on (bound then released).
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
-}
-
-/// A fresh scratch directory under the system temp dir.
-pub fn scratch_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("shoal-cli-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 impl TestServer {
     pub fn start() -> Option<TestServer> {
-        Self::start_with(&[])
+        shoal_testkit::TestServer::start().map(TestServer)
     }
 
     pub fn start_with(extra: &[&str]) -> Option<TestServer> {
-        let bin = server_binary()?;
-        for _ in 0..5 {
-            let port = free_port();
-            let dir = scratch_dir(&format!("srv{port}"));
-            let socket = dir.join("s.sock");
-            let child = Command::new(&bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--unixsocket", socket.to_str().unwrap()])
-                .args(["--save", "", "--appendonly", "no"])
-                .args(["--dir", dir.to_str().unwrap()])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn server");
-            let mut srv = TestServer {
-                child,
-                port,
-                dir,
-                socket,
-            };
-            if srv.wait_ready(extra.contains(&"--requirepass")) {
-                return Some(srv);
-            }
-        }
-        panic!("server did not start");
-    }
-
-    fn wait_ready(&mut self, auth_required: bool) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if let Ok(mut c) = Client::connect(self.addr(), Duration::from_secs(1)) {
-                match c.call(&["PING"]) {
-                    Ok(Frame::Simple(_)) => return true,
-                    Ok(Frame::Error(_)) if auth_required => return true,
-                    _ => {}
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
-    pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// A client on db 0.
-    pub fn client(&self) -> Client {
-        Client::connect(self.addr(), Duration::from_secs(2)).expect("connect")
+        shoal_testkit::TestServer::start_with(extra).map(TestServer)
     }
 
     /// Runs the CLI with `-p <port>` and `args`, no stdin.
@@ -124,14 +51,6 @@ impl TestServer {
         let mut all = vec!["-p", port.as_str()];
         all.extend_from_slice(args);
         run_cli(&all, stdin, env)
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
