@@ -20,6 +20,9 @@ pub struct TestDb {
     pub proto: Proto,
     /// Total `dirty` reported by the calls so far.
     pub dirty: u64,
+    /// The `dirty` and the propagation of the last call.
+    pub last_dirty: u64,
+    pub last_propagate: Propagate,
 }
 
 impl Default for TestDb {
@@ -33,6 +36,8 @@ impl Default for TestDb {
             now_ms: 1_700_000_000_000,
             proto: Proto::Resp2,
             dirty: 0,
+            last_dirty: 0,
+            last_propagate: Propagate::AsIs,
         }
     }
 }
@@ -56,6 +61,8 @@ impl TestDb {
 
     /// Runs one command and returns the raw reply bytes.
     pub fn call_raw(&mut self, argv: &[Bytes]) -> BytesMut {
+        self.last_dirty = 0;
+        self.last_propagate = Propagate::AsIs;
         let mut out = ReplyWriter::new(self.proto);
         let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
         let Some(spec) = crate::table::lookup(name.as_bytes()) else {
@@ -112,6 +119,8 @@ impl TestDb {
         };
         h(&mut ctx, argv);
         self.dirty += ctx.dirty;
+        self.last_dirty = ctx.dirty;
+        self.last_propagate = std::mem::take(&mut ctx.propagate);
         drop(ctx);
         self.ev.clear();
         out.buf

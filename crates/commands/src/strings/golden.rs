@@ -206,33 +206,12 @@ pub(crate) fn run(t: &mut TestDb, script: &str) {
 /// count and what it asks to propagate (commands joined by ` ; `, arguments by
 /// spaces; empty when nothing).
 pub(crate) fn exec_full(t: &mut TestDb, line: &str) -> (String, u64, String) {
-    use crate::ctx::{Ctx, Propagate};
-    use shoal_keyspace::Now;
-    use shoal_resp::{parse_frame, ReplyWriter};
+    use crate::ctx::Propagate;
+    use shoal_resp::parse_frame;
 
     let argv: Vec<Bytes> = split(line).into_iter().map(Bytes::from).collect();
-    let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
-    let spec = crate::table::lookup(name.as_bytes()).expect("known command");
-    assert!(spec.arity_ok(argv.len()), "arity: {line}");
-    let h = crate::handler(&name).expect("implemented command");
-    let mut keys = Vec::new();
-    crate::keys::key_positions(spec, &argv, &mut keys);
-    let mut out = ReplyWriter::new(t.proto);
-    let mut ctx = Ctx {
-        ks: &t.ks,
-        locked: t.ks.lock_keys(keys.iter().map(|&i| &argv[i])),
-        db: t.db,
-        now: Now::new(t.now_ms),
-        out: &mut out,
-        ev: &mut t.ev,
-        settings: &t.settings,
-        rng: &mut t.rng,
-        dirty: 0,
-        propagate: Propagate::AsIs,
-        key_shards: &[],
-    };
-    h(&mut ctx, &argv);
-    let dirty = ctx.dirty;
+    let raw = t.call_raw(&argv);
+    let dirty = t.last_dirty;
     let join = |cmd: &[Bytes]| {
         let parts: Vec<String> = cmd
             .iter()
@@ -240,7 +219,7 @@ pub(crate) fn exec_full(t: &mut TestDb, line: &str) -> (String, u64, String) {
             .collect();
         parts.join(" ")
     };
-    let prop = match &ctx.propagate {
+    let prop = match &t.last_propagate {
         Propagate::AsIs if dirty > 0 => join(&argv),
         Propagate::AsIs | Propagate::Nothing => String::new(),
         Propagate::Rewritten(cmds) => {
@@ -248,9 +227,6 @@ pub(crate) fn exec_full(t: &mut TestDb, line: &str) -> (String, u64, String) {
             v.join(" ; ")
         }
     };
-    drop(ctx);
-    t.ev.clear();
-    t.dirty += dirty;
-    let (frame, _) = parse_frame(&out.buf).unwrap().unwrap();
+    let (frame, _) = parse_frame(&raw).unwrap().unwrap();
     (render(&frame), dirty, prop)
 }

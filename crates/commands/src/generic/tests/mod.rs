@@ -80,50 +80,10 @@ pub(super) fn sorted_strings(f: &Frame) -> Vec<String> {
 }
 
 /// Runs one command like [`TestDb::cmd`] and also returns what it asked to
-/// propagate (which `TestDb` does not expose).
+/// propagate.
 pub(super) fn call_prop(t: &mut TestDb, args: &[&str]) -> (Frame, crate::Propagate) {
-    use crate::ctx::Ctx;
-    use bytes::Bytes;
-    use rand::SeedableRng;
-    use shoal_keyspace::{Locked, Now};
-    use shoal_resp::{parse_frame, ReplyWriter};
-
-    let argv: Vec<Bytes> = args
-        .iter()
-        .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-        .collect();
-    let spec = crate::table::lookup(&argv[0]).expect("known command");
-    assert!(spec.arity_ok(argv.len()), "arity");
-    let h = crate::handler(&args[0].to_ascii_lowercase()).expect("handler");
-    let mut keys = Vec::new();
-    crate::keys::key_positions(spec, &argv, &mut keys);
-    let mut out = ReplyWriter::new(t.proto);
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
-    let locked = if keys.is_empty() {
-        Locked::empty()
-    } else {
-        t.ks.lock_keys(keys.iter().map(|&i| &argv[i]))
-    };
-    let mut ctx = Ctx {
-        ks: &t.ks,
-        locked,
-        db: t.db,
-        now: Now::new(t.now_ms),
-        out: &mut out,
-        ev: &mut t.ev,
-        settings: &t.settings,
-        rng: &mut rng,
-        dirty: 0,
-        propagate: crate::Propagate::AsIs,
-        key_shards: &[],
-    };
-    h(&mut ctx, &argv);
-    t.dirty += ctx.dirty;
-    let prop = std::mem::take(&mut ctx.propagate);
-    drop(ctx);
-    t.ev.clear();
-    let (f, _) = parse_frame(&out.buf).unwrap().unwrap();
-    (f, prop)
+    let f = t.cmd(args);
+    (f, std::mem::take(&mut t.last_propagate))
 }
 
 /// The commands of a `Propagate::Rewritten`, as strings.
