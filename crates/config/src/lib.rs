@@ -15,13 +15,12 @@
 //! * `load` — command line and file reading ([`Config::load`]).
 //! * `set` — CONFIG SET ([`Config::set`]).
 //! * `rewrite` — CONFIG REWRITE ([`Config::rewrite`]).
-//! * [`splitargs`], `parse`, `glob` — tokenising, number readers, patterns.
+//! * [`splitargs`], `parse` — tokenising (shoal-resp's tokenizer) and number readers; patterns match with `shoal_ds::glob`.
 //!
 //! Invariant: `Config::values[i]` always holds a value of the type of
 //! `table::DIRECTIVES[i]`.
 
 mod error;
-mod glob;
 mod load;
 mod parse;
 mod rewrite;
@@ -194,7 +193,8 @@ impl Config {
         sorted_names()
             .iter()
             .filter(|(n, i)| {
-                !DIRECTIVES[*i].has(table::HIDDEN) && glob::glob_match_nocase(pattern, n)
+                !DIRECTIVES[*i].has(table::HIDDEN)
+                    && shoal_ds::glob::glob_match(pattern.as_bytes(), n.as_bytes(), true)
             })
             .map(|(n, i)| (n.to_string(), self.display(*i)))
             .collect()

@@ -222,7 +222,8 @@ fn read_config_file(path: &Path, shown: &str) -> Result<String, ConfigLoadError>
             .filter_map(Result::ok)
             .filter(|e| {
                 let n = e.file_name().to_string_lossy().into_owned();
-                !n.starts_with('.') && crate::glob::glob_match_nocase(&name, &n)
+                !n.starts_with('.')
+                    && shoal_ds::glob::glob_match(name.as_bytes(), n.as_bytes(), true)
             })
             .map(|e| e.path())
             .collect(),

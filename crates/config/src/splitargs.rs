@@ -18,108 +18,18 @@
 
 /// Splits one line into arguments. `None` means unbalanced quotes.
 pub fn split_args(line: &str) -> Option<Vec<String>> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < b.len() && is_c_space(b[i]) {
-            i += 1;
-        }
-        // A NUL byte ends the line, as for the C string Redis splits.
-        if i >= b.len() || b[i] == 0 {
-            return Some(out);
-        }
-        let mut cur: Vec<u8> = Vec::new();
-        let mut in_dq = false;
-        let mut in_sq = false;
-        loop {
-            let c = b.get(i).copied();
-            if in_dq {
-                match c {
-                    None | Some(0) => return None,
-                    Some(b'\\')
-                        if b.get(i + 1) == Some(&b'x')
-                            && b.get(i + 2).is_some_and(|h| h.is_ascii_hexdigit())
-                            && b.get(i + 3).is_some_and(|h| h.is_ascii_hexdigit()) =>
-                    {
-                        cur.push(hex(b[i + 2]) * 16 + hex(b[i + 3]));
-                        i += 4;
-                    }
-                    Some(b'\\') if i + 1 < b.len() => {
-                        cur.push(match b[i + 1] {
-                            b'n' => b'\n',
-                            b'r' => b'\r',
-                            b't' => b'\t',
-                            b'b' => 8,
-                            b'a' => 7,
-                            other => other,
-                        });
-                        i += 2;
-                    }
-                    Some(b'"') => {
-                        if b.get(i + 1).is_some_and(|n| !is_c_space(*n)) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(ch) => {
-                        cur.push(ch);
-                        i += 1;
-                    }
-                }
-            } else if in_sq {
-                match c {
-                    None | Some(0) => return None,
-                    Some(b'\\') if b.get(i + 1) == Some(&b'\'') => {
-                        cur.push(b'\'');
-                        i += 2;
-                    }
-                    Some(b'\'') => {
-                        if b.get(i + 1).is_some_and(|n| !is_c_space(*n)) {
-                            return None;
-                        }
-                        i += 1;
-                        break;
-                    }
-                    Some(ch) => {
-                        cur.push(ch);
-                        i += 1;
-                    }
-                }
-            } else {
-                match c {
-                    None | Some(b' ' | b'\n' | b'\r' | b'\t' | 0) => break,
-                    Some(b'"') => {
-                        in_dq = true;
-                        i += 1;
-                    }
-                    Some(b'\'') => {
-                        in_sq = true;
-                        i += 1;
-                    }
-                    Some(ch) => {
-                        cur.push(ch);
-                        i += 1;
-                    }
-                }
-            }
-        }
-        out.push(String::from_utf8_lossy(&cur).into_owned());
-    }
+    // The tokenizer is shoal-resp's (Redis splits config lines and inline
+    // commands with the same function); arguments are kept as text, lossily.
+    shoal_resp::split_args(line.as_bytes()).map(|v| {
+        v.into_iter()
+            .map(|a| String::from_utf8_lossy(&a).into_owned())
+            .collect()
+    })
 }
 
 /// The C library's `isspace` in the "C" locale.
 pub(crate) fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-fn hex(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => c - b'A' + 10,
-    }
 }
 
 /// Double-quotes `s`, escaping quotes, backslashes, control characters and
