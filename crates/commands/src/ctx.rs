@@ -68,9 +68,8 @@ impl<'a> Ctx<'a> {
         if let Some(shard) = self.locked.shard(idx) {
             return f(&mut shard.dbs[db], self.ev);
         }
-        let mut l = self.ks.lock_one(idx);
-        let shard = l.shard(idx).expect("lock_one(idx) holds shard idx");
-        f(&mut shard.dbs[db], self.ev)
+        let ev = &mut *self.ev;
+        self.ks.with_shard(idx, |shard| f(&mut shard.dbs[db], ev))
     }
 
     /// The shard of `key` in database `db`.
@@ -79,11 +78,7 @@ impl<'a> Ctx<'a> {
     /// this command, and handlers only touch those keys (or call `lock_all`).
     pub fn db_of(&mut self, db: usize, key: &[u8]) -> &mut DbShard {
         let idx = self.shard_idx(key);
-        let shard = self
-            .locked
-            .shard(idx)
-            .expect("dispatch locks the shard of every key the command declares");
-        &mut shard.dbs[db]
+        locked_db(&mut self.locked, idx, db)
     }
 
     /// The shard of `key` in the selected database.
@@ -115,13 +110,8 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn lookup(&mut self, key: &[u8], access: Access) -> Option<&mut Entry> {
-        let (db, now) = (self.db, self.now);
-        let idx = self.shard_idx(key);
-        let shard = self
-            .locked
-            .shard(idx)
-            .expect("dispatch locks the shard of every key the command declares");
-        shard.dbs[db].lookup(db, key, now, access, self.ev)
+        let db = self.db;
+        self.entry_and_out(db, key, access).0
     }
 
     /// Looks `key` up in database `db` and also hands back the reply writer, so a
@@ -134,14 +124,7 @@ impl<'a> Ctx<'a> {
     ) -> (Option<&mut Entry>, &mut ReplyWriter) {
         let idx = self.shard_idx(key);
         let now = self.now;
-        let shard = self
-            .locked
-            .shard(idx)
-            .expect("dispatch locks the shard of every key the command declares");
-        let entry = match shard.dbs.get_mut(db) {
-            Some(d) => d.lookup(db, key, now, access, self.ev),
-            None => None,
-        };
+        let entry = locked_db(&mut self.locked, idx, db).lookup(db, key, now, access, self.ev);
         (entry, &mut *self.out)
     }
 
@@ -204,4 +187,16 @@ impl<'a> Ctx<'a> {
     pub fn error(&mut self, msg: &str) {
         self.out.error(msg);
     }
+}
+
+/// Database `db` of the locked shard `idx`.
+///
+/// Invariant: dispatch locked the shards of every key the command table lists for
+/// the command, handlers only touch those keys (or call `lock_all`), and `db` is
+/// a valid index (SELECT, MOVE, COPY and SWAPDB check it).
+fn locked_db<'l>(locked: &'l mut Locked<'_>, idx: usize, db: usize) -> &'l mut DbShard {
+    let shard = locked
+        .shard(idx)
+        .expect("dispatch locks the shard of every key the command declares");
+    &mut shard.dbs[db]
 }

@@ -55,6 +55,17 @@ impl Keyspace {
         key_hash_slot(key) as usize & (self.shards.len() - 1)
     }
 
+    /// Runs `f` on shard `idx` under its lock, for work outside a command (INFO,
+    /// the expiry cycle, DEBUG): the lock is held only for the call.
+    pub fn with_shard<R>(&self, idx: usize, f: impl FnOnce(&mut Shard) -> R) -> R {
+        f(&mut self.shards[idx].lock())
+    }
+
+    /// Runs `f` on the shard of `key` under its lock.
+    pub fn with_key_shard<R>(&self, key: &[u8], f: impl FnOnce(&mut Shard) -> R) -> R {
+        self.with_shard(self.shard_of(key), f)
+    }
+
     /// Locks one shard.
     pub fn lock_one(&self, idx: usize) -> Locked<'_> {
         Locked {

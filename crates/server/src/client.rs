@@ -97,6 +97,15 @@ impl ClientInfo {
         self.kill_notify.notify_one();
     }
 
+    /// Whether the peer is local the way Redis counts it: a Unix socket, 127.0.0.1
+    /// or ::1 (not the rest of 127/8). Used by `enable-debug-command local` and
+    /// `enable-protected-configs local`.
+    pub fn is_local(&self) -> bool {
+        self.has_flag(cflag::UNIX_SOCKET)
+            || self.addr.starts_with("127.0.0.1:")
+            || self.addr.starts_with("::1:")
+    }
+
     pub fn has_flag(&self, f: u32) -> bool {
         self.flags.load(Relaxed) & f as u64 != 0
     }

@@ -199,10 +199,7 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
             w = wr.write_buf(&mut out.buf), if pending_out => {
                 match w {
                     Ok(0) | Err(_) => break 'conn,
-                    Ok(n) => {
-                        stats::local(|t| ThreadStats::add(&t.net_output_bytes, n as u64));
-                        info.tot_net_out.fetch_add(n as u64, Relaxed);
-                    }
+                    Ok(n) => count_output(&info, n),
                 }
             }
             Some(msg) = rx.recv() => {
@@ -214,7 +211,8 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                     Some(Ok(0)) | Some(Err(_)) => break 'conn,
                     Some(Ok(n)) => {
                         stats::local(|t| ThreadStats::add(&t.net_input_bytes, n as u64));
-                        info.tot_net_in.fetch_add(n as u64, Relaxed);
+                        let total = info.tot_net_in.load(Relaxed);
+                        info.tot_net_in.store(total + n as u64, Relaxed);
                     }
                     None => {
                         crate::verbose!("Closing idle client");
@@ -239,6 +237,14 @@ impl Drop for Registration {
     }
 }
 
+/// Counts bytes sent to the client (server-wide and per client).
+fn count_output(info: &ClientInfo, n: usize) {
+    stats::local(|t| ThreadStats::add(&t.net_output_bytes, n as u64));
+    // One writer per client (its task): no read-modify-write needed.
+    let total = info.tot_net_out.load(Relaxed);
+    info.tot_net_out.store(total + n as u64, Relaxed);
+}
+
 /// Writes as much of the pending replies as the socket takes without waiting.
 /// Returns false if the peer is gone.
 fn try_flush<W: TryWrite>(wr: &W, out: &mut ReplyWriter, info: &ClientInfo) -> bool {
@@ -248,8 +254,7 @@ fn try_flush<W: TryWrite>(wr: &W, out: &mut ReplyWriter, info: &ClientInfo) -> b
             Ok(0) => return false,
             Ok(n) => {
                 out.buf.advance(n);
-                stats::local(|t| ThreadStats::add(&t.net_output_bytes, n as u64));
-                info.tot_net_out.fetch_add(n as u64, Relaxed);
+                count_output(info, n);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
             Err(_) => return false,
@@ -267,13 +272,12 @@ async fn flush<S: AsyncWrite + Unpin>(
     if out.is_empty() {
         return true;
     }
-    let n = out.len() as u64;
+    let n = out.len();
     if stream.write_all(&out.buf).await.is_err() {
         return false;
     }
     out.buf.clear();
-    stats::local(|t| ThreadStats::add(&t.net_output_bytes, n));
-    info.tot_net_out.fetch_add(n, Relaxed);
+    count_output(info, n);
     true
 }
 

@@ -46,26 +46,23 @@ pub fn cycle(srv: &Server, start_shard: usize, budget: Duration) -> usize {
     let (mut sampled_total, mut expired_total) = (0usize, 0usize);
     let mut idx = start_shard % n;
     for _ in 0..n {
-        {
-            let mut locked = srv.ks.lock_one(idx);
-            if let Some(shard) = locked.shard(idx) {
-                let now = unix_ms();
-                for (db, d) in shard.dbs.iter_mut().enumerate() {
-                    loop {
-                        let (sampled, expired) =
-                            d.active_expire_step(db, now, BUCKETS_PER_STEP, &mut ev);
-                        sampled_total += sampled;
-                        expired_total += expired;
-                        if sampled == 0
-                            || expired * 100 <= sampled * STALE_PERCENT
-                            || started.elapsed() >= budget
-                        {
-                            break;
-                        }
+        srv.ks.with_shard(idx, |shard| {
+            let now = unix_ms();
+            for (db, d) in shard.dbs.iter_mut().enumerate() {
+                loop {
+                    let (sampled, expired) =
+                        d.active_expire_step(db, now, BUCKETS_PER_STEP, &mut ev);
+                    sampled_total += sampled;
+                    expired_total += expired;
+                    if sampled == 0
+                        || expired * 100 <= sampled * STALE_PERCENT
+                        || started.elapsed() >= budget
+                    {
+                        break;
                     }
                 }
             }
-        }
+        });
         idx = (idx + 1) % n;
         if started.elapsed() >= budget {
             break;

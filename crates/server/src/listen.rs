@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 
 pub const MAX_CLIENTS_REACHED: &str = "-ERR max number of clients reached\r\n";
@@ -146,11 +146,8 @@ async fn accept_tcp(srv: Arc<Server>, listener: TcpListener, gen: u64, _token: A
                 continue;
             }
         };
-        srv.total_connections.fetch_add(1, Relaxed);
         let mut stream = stream;
-        if let Some(reason) = refuse(&srv, Some(peer.ip())) {
-            srv.rejected_connections.fetch_add(1, Relaxed);
-            let _ = stream.write_all(reason.as_bytes()).await;
+        if !admit(&srv, &mut stream, Some(peer.ip())).await {
             continue;
         }
         let _ = stream.set_nodelay(true);
@@ -175,17 +172,9 @@ async fn accept_tcp(srv: Arc<Server>, listener: TcpListener, gen: u64, _token: A
             fd,
             unix_ms(),
         ));
-        // Re-register the socket with the reactor of the worker that will serve it, so
-        // its readiness events wake the task on its own thread.
-        let Ok(std_stream) = stream.into_std() else {
-            continue;
-        };
-        let srv2 = srv.clone();
-        srv.spawn_connection(async move {
-            if let Ok(stream) = tokio::net::TcpStream::from_std(std_stream) {
-                crate::conn::serve(srv2, stream, info).await;
-            }
-        });
+        if let Ok(std_stream) = stream.into_std() {
+            hand_over(&srv, std_stream, info, tokio::net::TcpStream::from_std);
+        }
     }
 }
 
@@ -201,10 +190,7 @@ pub async fn accept_unix(srv: Arc<Server>, listener: UnixListener, path: String)
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        srv.total_connections.fetch_add(1, Relaxed);
-        if let Some(reason) = refuse(&srv, None) {
-            srv.rejected_connections.fetch_add(1, Relaxed);
-            let _ = stream.write_all(reason.as_bytes()).await;
+        if !admit(&srv, &mut stream, None).await {
             continue;
         }
         let fd = {
@@ -219,16 +205,46 @@ pub async fn accept_unix(srv: Arc<Server>, listener: UnixListener, path: String)
             unix_ms(),
         ));
         info.set_flag(cflag::UNIX_SOCKET, true);
-        let Ok(std_stream) = stream.into_std() else {
-            continue;
-        };
-        let srv2 = srv.clone();
-        srv.spawn_connection(async move {
-            if let Ok(stream) = tokio::net::UnixStream::from_std(std_stream) {
-                crate::conn::serve(srv2, stream, info).await;
-            }
-        });
+        if let Ok(std_stream) = stream.into_std() {
+            hand_over(&srv, std_stream, info, tokio::net::UnixStream::from_std);
+        }
     }
+}
+
+/// Counts a new connection and decides whether to serve it; a refused one gets
+/// the reason written to it (and is closed by the caller dropping it).
+async fn admit<S: AsyncWrite + Unpin>(srv: &Server, stream: &mut S, peer: Option<IpAddr>) -> bool {
+    srv.total_connections.fetch_add(1, Relaxed);
+    match refuse(srv, peer) {
+        None => true,
+        Some(reason) => {
+            srv.rejected_connections.fetch_add(1, Relaxed);
+            let _ = stream.write_all(reason.as_bytes()).await;
+            false
+        }
+    }
+}
+
+/// Starts serving an accepted socket on the next worker. The socket is registered
+/// with that worker's reactor (`register` runs there), so its readiness events wake
+/// the task on its own thread.
+fn hand_over<T, S>(
+    srv: &Arc<Server>,
+    std_stream: T,
+    info: Arc<ClientInfo>,
+    register: fn(T) -> std::io::Result<S>,
+) where
+    T: Send + 'static,
+    S: crate::conn::Split + Send + 'static,
+    S::R: Send,
+    S::W: Send,
+{
+    let srv2 = srv.clone();
+    srv.spawn_connection(async move {
+        if let Ok(stream) = register(std_stream) {
+            crate::conn::serve(srv2, stream, info).await;
+        }
+    });
 }
 
 /// Why a new connection must be refused, as the raw reply to send before closing.

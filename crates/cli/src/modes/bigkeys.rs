@@ -150,11 +150,7 @@ impl Survey {
     pub fn summary(&self) -> String {
         let mut s = String::from("\n-------- summary -------\n\n");
         s.push_str(&format!("Sampled {} keys in the keyspace!\n", self.sampled));
-        let avg_len = if self.total_key_len > 0 {
-            self.total_key_len as f64 / self.sampled as f64
-        } else {
-            0.0
-        };
+        let avg_len = ratio(self.total_key_len as f64, self.sampled as f64);
         s.push_str(&format!(
             "Total key length in bytes is {} (avg len {avg_len:.2})\n\n",
             self.total_key_len
@@ -171,16 +167,8 @@ impl Survey {
         }
         s.push('\n');
         for t in &self.types {
-            let pct = if self.sampled > 0 {
-                100.0 * t.count as f64 / self.sampled as f64
-            } else {
-                0.0
-            };
-            let avg = if t.count > 0 {
-                t.total as f64 / t.count as f64
-            } else {
-                0.0
-            };
+            let pct = 100.0 * ratio(t.count as f64, self.sampled as f64);
+            let avg = ratio(t.total as f64, t.count as f64);
             s.push_str(&format!(
                 "{} {}s with {} {} ({pct:05.2}% of keys, avg size {avg:.2})\n",
                 t.count,
@@ -321,6 +309,15 @@ fn key_sizes(
             r.as_int().unwrap_or(0).max(0) as u64
         })
         .collect()
+}
+
+/// `a / b`, or 0 when `b` is 0 (nothing sampled).
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

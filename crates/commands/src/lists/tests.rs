@@ -53,15 +53,7 @@ const PROPAGATION: &[(&str, &str, u64, &str)] = &[
 
 #[test]
 fn propagation_and_dirty_like_redis() {
-    let mut t = TestDb::default();
-    let mut bad = Vec::new();
-    for &(cmd, reply, dirty, prop) in PROPAGATION {
-        let got = golden::exec_full(&mut t, cmd);
-        if (got.0.as_str(), got.1, got.2.as_str()) != (reply, dirty, prop) {
-            bad.push(format!("{cmd}: want {reply} {dirty} [{prop}], got {got:?}"));
-        }
-    }
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    golden::check_propagation(&mut TestDb::default(), PROPAGATION);
 }
 
 #[test]

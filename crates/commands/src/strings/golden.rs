@@ -230,3 +230,22 @@ pub(crate) fn exec_full(t: &mut TestDb, line: &str) -> (String, u64, String) {
     let (frame, _) = parse_frame(&raw).unwrap().unwrap();
     (render(&frame), dirty, prop)
 }
+
+/// Runs `(command, reply, dirty, propagated)` rows in order on `t` and fails with
+/// every row whose reply, change count or propagation differs. `NOW+ms` in an
+/// expected propagation stands for the test clock plus `ms`.
+pub(crate) fn check_propagation(t: &mut TestDb, rows: &[(&str, &str, u64, &str)]) {
+    let now = t.now_ms;
+    let mut bad = Vec::new();
+    for &(cmd, reply, dirty, prop) in rows {
+        let prop = match prop.split_once("NOW+") {
+            Some((head, ms)) => format!("{head}{}", now + ms.parse::<i64>().unwrap_or(0)),
+            None => prop.to_string(),
+        };
+        let got = exec_full(t, cmd);
+        if (got.0.as_str(), got.1, got.2.as_str()) != (reply, dirty, prop.as_str()) {
+            bad.push(format!("{cmd}: want {reply} {dirty} [{prop}], got {got:?}"));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

@@ -145,20 +145,7 @@ const PROPAGATION: &[(&str, &str, u64, &str)] = &[
 
 #[test]
 fn propagation_and_dirty_like_redis() {
-    let mut t = TestDb::default();
-    let now = t.now_ms;
-    for &(cmd, reply, dirty, prop) in PROPAGATION {
-        let (got_reply, got_dirty, got_prop) = golden::exec_full(&mut t, cmd);
-        let prop = match prop.split_once("NOW+") {
-            Some((head, ms)) => format!("{head}{}", now + ms.parse::<i64>().unwrap()),
-            None => prop.to_string(),
-        };
-        assert_eq!(
-            (got_reply.as_str(), got_dirty, got_prop.as_str()),
-            (reply, dirty, prop.as_str()),
-            "{cmd}"
-        );
-    }
+    golden::check_propagation(&mut TestDb::default(), PROPAGATION);
 }
 
 #[test]

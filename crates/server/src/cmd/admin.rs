@@ -80,9 +80,7 @@ fn config_set(c: &mut SCtx, argv: &[Bytes]) {
         .chunks(2)
         .map(|p| (lossy(&p[0]), lossy(&p[1])))
         .collect();
-    let local_client = c.s.info.has_flag(crate::client::cflag::UNIX_SOCKET)
-        || c.s.info.addr.starts_with("127.0.0.1:")
-        || c.s.info.addr.starts_with("::1:");
+    let local_client = c.s.info.is_local();
     let (changed, backup) = {
         let mut cfg = c.srv.config.write();
         let backup = cfg.clone();

@@ -2,7 +2,6 @@
 //! says (no, yes, or local connections only).
 
 use super::{help_reply, lossy, SCtx, ServerHandler};
-use crate::client::cflag;
 use crate::server::unix_ms;
 use bytes::Bytes;
 use shoal_commands::digest::{hex, value_digest, DatasetDigest};
@@ -18,11 +17,7 @@ fn allowed(c: &SCtx) -> bool {
     let mode = c.srv.config.read().string("enable-debug-command");
     match mode.as_str() {
         "yes" => true,
-        "local" => {
-            c.s.info.has_flag(cflag::UNIX_SOCKET)
-                || c.s.info.addr.starts_with("127.0.0.1:")
-                || c.s.info.addr.starts_with("::1:")
-        }
+        "local" => c.s.info.is_local(),
         _ => false,
     }
 }
@@ -98,28 +93,21 @@ fn sleep(c: &mut SCtx, secs: &[u8]) {
 
 fn object(c: &mut SCtx, key: &[u8]) {
     let now = unix_ms();
-    let idx = c.srv.ks.shard_of(key);
-    let mut l = c.srv.ks.lock_one(idx);
-    let Some(shard) = l.shard(idx) else {
-        return c.out.error(errors::NO_SUCH_KEY);
-    };
     let db = c.s.db;
-    let nowv = shoal_keyspace::Now::new(now);
-    let line = match shard.dbs[db].lookup(db, key, nowv, Access::NoTouch, &mut c.s.ev) {
-        None => None,
-        Some(e) => {
+    // A look without side effects: DEBUG OBJECT neither expires nor touches.
+    let line = c.srv.ks.with_key_shard(key, |shard| {
+        shard.dbs[db].peek(key, now).map(|e| {
             let len = e.value.as_str().map(|s| s.len()).unwrap_or(0);
-            Some(format!(
+            format!(
                 "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                 e as *const _,
                 e.value.encoding(),
                 len + 1,
                 e.access_clock(),
                 e.idle_seconds(now)
-            ))
-        }
-    };
-    drop(l);
+            )
+        })
+    });
     match line {
         Some(l) => c.out.simple(&l),
         None => c.out.error(errors::NO_SUCH_KEY),
@@ -143,16 +131,13 @@ fn digest_value(c: &mut SCtx, keys: &[Bytes]) {
     let db = c.s.db;
     c.out.array(keys.len());
     for k in keys {
-        let idx = c.srv.ks.shard_of(k);
-        let mut l = c.srv.ks.lock_one(idx);
-        let d = l
-            .shard(idx)
-            .and_then(|s| {
-                let ttl = s.dbs[db].expire_time(k).is_some();
-                s.dbs[db].peek(k, now).map(|e| value_digest(&e.value, ttl))
-            })
-            .unwrap_or([0u8; 20]);
-        drop(l);
+        let d = c.srv.ks.with_key_shard(k, |s| {
+            let ttl = s.dbs[db].expire_time(k).is_some();
+            s.dbs[db]
+                .peek(k, now)
+                .map(|e| value_digest(&e.value, ttl))
+                .unwrap_or([0u8; 20])
+        });
         c.out.simple(&hex(&d));
     }
 }

@@ -565,13 +565,12 @@ fn keyspace(srv: &Server, out: &mut String) {
     let mut keys = vec![0usize; n];
     let mut expires = vec![0usize; n];
     for idx in 0..srv.ks.num_shards() {
-        let mut l = srv.ks.lock_one(idx);
-        if let Some(shard) = l.shard(idx) {
+        srv.ks.with_shard(idx, |shard| {
             for (db, d) in shard.dbs.iter().enumerate() {
                 keys[db] += d.len();
                 expires[db] += d.expires_len();
             }
-        }
+        });
     }
     for db in 0..n {
         if keys[db] > 0 {

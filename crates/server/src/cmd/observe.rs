@@ -235,17 +235,14 @@ fn usage(c: &mut SCtx, argv: &[Bytes]) {
         }
     }
     let key = &argv[2];
-    let idx = c.srv.ks.shard_of(key);
     let db = c.s.db;
     let now = unix_ms();
-    let mut l = c.srv.ks.lock_one(idx);
-    let size = l.shard(idx).and_then(|s| {
+    let size = c.srv.ks.with_key_shard(key, |s| {
         s.dbs[db].peek(key, now).map(|e| {
             // Key bytes, the entry (value + metadata) and the value's heap part.
             key.len() + std::mem::size_of::<shoal_keyspace::Entry>() + e.value.heap_bytes()
         })
     });
-    drop(l);
     match size {
         Some(n) => c.out.int(n as i64),
         None => c.out.null(),
