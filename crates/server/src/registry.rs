@@ -10,7 +10,6 @@
 use crate::cmd::{self, ServerHandler};
 use shoal_commands::spec::{flag, CommandSpec};
 use shoal_commands::Handler;
-use std::collections::HashMap;
 
 #[derive(Clone, Copy)]
 pub enum Exec {
@@ -27,8 +26,8 @@ pub struct Entry {
     pub exec: Option<Exec>,
     /// "get" or "config|get", as errors and statistics name it.
     pub full_name: String,
-    /// Subcommand entries by lowercase name (containers only).
-    pub subs: HashMap<String, usize>,
+    /// Ids of the subcommand entries, in table order (containers only).
+    pub subs: Vec<usize>,
 }
 
 impl Entry {
@@ -62,7 +61,7 @@ impl Registry {
                     .map(Exec::Data)
                     .or_else(|| cmd::handler(spec.name).map(Exec::Server)),
                 full_name: spec.name.to_string(),
-                subs: HashMap::new(),
+                subs: Vec::new(),
             })
             .collect();
         for (id, spec) in table.iter().enumerate() {
@@ -75,9 +74,9 @@ impl Registry {
                     flags: flag::compile(sub.flags),
                     exec,
                     full_name: format!("{}|{}", spec.name, sub.name),
-                    subs: HashMap::new(),
+                    subs: Vec::new(),
                 });
-                entries[id].subs.insert(sub.name.to_string(), sid);
+                entries[id].subs.push(sid);
             }
         }
         Registry { entries }
@@ -99,8 +98,10 @@ impl Registry {
 
     /// The subcommand entry of container `e` for `name`.
     pub fn sub(&self, e: &Entry, name: &[u8]) -> Option<&Entry> {
-        let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-        e.subs.get(&lower).map(|&i| &self.entries[i])
+        e.subs
+            .iter()
+            .map(|&i| &self.entries[i])
+            .find(|s| s.spec.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
     /// The entry for a full name like "config|get".

@@ -378,9 +378,7 @@ fn histogram(c: &mut SCtx, names: &[Bytes]) {
                 if e.subs.is_empty() {
                     entries.push(e);
                 } else {
-                    let mut subs: Vec<usize> = e.subs.values().copied().collect();
-                    subs.sort_unstable();
-                    entries.extend(subs.into_iter().map(|i| &reg.entries[i]));
+                    entries.extend(e.subs.iter().map(|&i| &reg.entries[i]));
                 }
             }
         }
