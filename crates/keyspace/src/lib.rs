@@ -5,6 +5,7 @@
 
 pub mod db;
 pub mod keyspace;
+pub mod lazyfree;
 pub mod list;
 pub mod value;
 

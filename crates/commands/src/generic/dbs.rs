@@ -102,7 +102,7 @@ fn empty_dbs(ctx: &mut Ctx, db: Option<usize>, lazy: bool) -> u64 {
         }
     });
     if !taken.is_empty() {
-        std::thread::spawn(move || drop(taken));
+        shoal_keyspace::lazyfree::free_later(taken);
     }
     removed
 }

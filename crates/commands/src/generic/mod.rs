@@ -128,7 +128,7 @@ const LAZYFREE_THRESHOLD: usize = 64;
 /// Frees a deleted entry, on another thread when `lazy` and it is expensive.
 pub(crate) fn free_entry(entry: Entry, lazy: bool) {
     if lazy && entry.value.free_effort() > LAZYFREE_THRESHOLD {
-        std::thread::spawn(move || drop(entry));
+        shoal_keyspace::lazyfree::free_later(entry);
     }
 }
 

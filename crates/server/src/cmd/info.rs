@@ -333,8 +333,18 @@ fn memory(srv: &Server, out: &mut String) {
     }
     field!(out, "mem_allocator", "{}", crate::memory::ALLOCATOR_NAME);
     field!(out, "active_defrag_running", "0");
-    field!(out, "lazyfree_pending_objects", "0");
-    field!(out, "lazyfreed_objects", "0");
+    field!(
+        out,
+        "lazyfree_pending_objects",
+        "{}",
+        shoal_keyspace::lazyfree::pending()
+    );
+    field!(
+        out,
+        "lazyfreed_objects",
+        "{}",
+        shoal_keyspace::lazyfree::freed()
+    );
 }
 
 fn persistence(srv: &Server, out: &mut String) {
