@@ -136,7 +136,16 @@ fn prompt_reconnects_after_a_lost_connection() {
     let input = b"select 2\nclient kill type normal skipme no\nping\nset x 1\n";
     let r = srv.cli_with(&[], input, &[]);
     assert_eq!(r.out(), "OK\n1\nOK\n");
-    assert_eq!(r.err(), "Error: Server closed the connection\n");
+    // Whether the next request meets a closed socket (EOF) or a reset one depends
+    // on timing, for redis-cli as for us: both are reported, by their system text.
+    assert!(
+        matches!(
+            r.err().as_str(),
+            "Error: Server closed the connection\n" | "Error: Connection reset by peer\n"
+        ),
+        "{}",
+        r.err()
+    );
     // The reconnection selected db 2 again.
     let mut c = srv.client();
     c.select(2).unwrap();
