@@ -32,3 +32,40 @@ pub fn kw(arg: &[u8], word: &str) -> bool {
     let end = arg.iter().position(|&b| b == 0).unwrap_or(arg.len());
     arg[..end].eq_ignore_ascii_case(word.as_bytes())
 }
+
+/// A blocking command's timeout in seconds (fractions allowed), as the absolute
+/// deadline in ms (None: 0, wait forever). Redis's `getTimeoutFromObjectOrReply`
+/// with seconds: the value is truncated to whole milliseconds.
+pub fn timeout_secs(arg: &[u8], now_ms: i64) -> Result<Option<i64>, &'static str> {
+    let secs = shoal_ds::num::LongDouble::parse(arg)
+        .filter(|v| !v.is_nan())
+        .ok_or(errors::TIMEOUT_NOT_FLOAT)?;
+    let ms = secs.to_f64() * 1000.0;
+    // C's conversion of an out-of-range double to long long yields LLONG_MIN on
+    // x86-64, which then reads as negative.
+    let ms = if ms.is_finite() && ms.abs() < 9.2e18 {
+        ms as i64
+    } else {
+        i64::MIN
+    };
+    deadline(ms, now_ms)
+}
+
+/// A timeout in milliseconds (XREAD BLOCK), as an absolute deadline (None: 0,
+/// wait forever).
+pub fn timeout_ms(arg: &[u8], now_ms: i64) -> Result<Option<i64>, &'static str> {
+    let ms = shoal_ds::num::parse_i64(arg).ok_or(errors::WAIT_TIMEOUT_NOT_INT)?;
+    deadline(ms, now_ms)
+}
+
+fn deadline(ms: i64, now_ms: i64) -> Result<Option<i64>, &'static str> {
+    if ms < 0 {
+        return Err(errors::TIMEOUT_NEGATIVE);
+    }
+    if ms == 0 {
+        return Ok(None);
+    }
+    ms.checked_add(now_ms)
+        .map(Some)
+        .ok_or(errors::TIMEOUT_OUT_OF_RANGE)
+}

@@ -41,6 +41,47 @@ pub struct Ctx<'a> {
     /// Shards of the command's declared keys, found by dispatch: `(address, length,
     /// shard)` of each key argument, so handlers do not hash a key twice.
     pub key_shards: &'a [(usize, usize, usize)],
+    /// Set by a blocking command that must wait (see [`Ctx::block_on`]).
+    pub block: Option<BlockOn>,
+    /// The command may block: false inside MULTI and scripts, where blocking
+    /// commands answer at once as if their timeout had passed.
+    pub may_block: bool,
+    /// The command runs again for a client that was blocked on its keys: a key of
+    /// the wrong type then means "keep waiting" rather than WRONGTYPE (Redis 7.0
+    /// leaves such a client blocked).
+    pub woken: bool,
+}
+
+/// A blocking command that found nothing to serve asks to wait (see
+/// [`Ctx::block_on`]).
+#[derive(Debug)]
+pub struct BlockOn {
+    /// Keys whose modification wakes the client; the command then runs again.
+    pub keys: Vec<Bytes>,
+    /// Unix time in ms when the wait ends with `on_timeout`; None waits forever.
+    pub deadline_ms: Option<i64>,
+    pub on_timeout: TimeoutReply,
+    /// The command to run on wake-up instead of the original (XREAD's `$`
+    /// resolved to the last ID at the time of the call).
+    pub argv: Option<Vec<Bytes>>,
+}
+
+/// What a blocking command answers when its wait ends without data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// `*-1` (RESP3 `_`): BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP, XREAD.
+    NullArray,
+    /// `$-1` (RESP3 `_`): BLMOVE, BRPOPLPUSH.
+    NullBulk,
+}
+
+impl TimeoutReply {
+    pub fn write(self, out: &mut ReplyWriter) {
+        match self {
+            TimeoutReply::NullArray => out.null_array(),
+            TimeoutReply::NullBulk => out.null(),
+        }
+    }
 }
 
 /// A key holds a value of another type than the command expects.
@@ -177,6 +218,36 @@ impl<'a> Ctx<'a> {
         self.db(key).remove(key);
         self.dirty += 1;
         true
+    }
+
+    /// Reports a change of `key` in the selected database: Redis's
+    /// `signalModifiedKey` and `notifyKeyspaceEvent(class, event, key)` in one call.
+    /// `class` is one of [`shoal_keyspace::class`].
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.ev.notify(class, event, self.db, key);
+    }
+
+    /// Asks to wait for `keys` until `deadline_ms` (None: forever), then run again.
+    /// Where blocking is not allowed (MULTI, scripts) this answers `on_timeout`
+    /// at once instead, as Redis does.
+    pub fn block_on(
+        &mut self,
+        keys: Vec<Bytes>,
+        deadline_ms: Option<i64>,
+        on_timeout: TimeoutReply,
+        argv: Option<Vec<Bytes>>,
+    ) {
+        if !self.may_block {
+            on_timeout.write(self.out);
+            return;
+        }
+        self.block = Some(BlockOn {
+            keys,
+            deadline_ms,
+            on_timeout,
+            argv,
+        });
     }
 
     /// Replies WRONGTYPE.

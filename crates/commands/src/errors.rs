@@ -19,6 +19,8 @@ pub const OFFSET_RANGE: &str = "ERR offset is out of range";
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
 pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
 pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 
 pub const LCS_WRONG_TYPE: &str = "ERR The specified keys must contain string values";

@@ -11,19 +11,25 @@ pub mod ctx;
 pub mod digest;
 pub mod errors;
 pub mod generic;
+pub mod geo;
+pub mod hashes;
+pub mod hll;
 pub mod introspect;
 pub mod keys;
 pub mod lists;
+pub mod sets;
 pub mod settings;
 pub mod spec;
+pub mod streams;
 pub mod strings;
 pub mod table;
 pub mod testing;
+pub mod zsets;
 
 #[cfg(test)]
 mod robustness;
 
-pub use ctx::{Ctx, Propagate, WrongType};
+pub use ctx::{BlockOn, Ctx, Propagate, TimeoutReply, WrongType};
 pub use settings::Settings;
 pub use spec::CommandSpec;
 
@@ -38,6 +44,12 @@ pub fn handler(name: &str) -> Option<Handler> {
         bitmaps::HANDLERS,
         generic::HANDLERS,
         lists::HANDLERS,
+        hashes::HANDLERS,
+        sets::HANDLERS,
+        zsets::HANDLERS,
+        streams::HANDLERS,
+        hll::HANDLERS,
+        geo::HANDLERS,
     ]
     .iter()
     .flat_map(|t| t.iter())

@@ -21,6 +21,20 @@ pub struct Settings {
     /// `list-max-listpack-size` (alias `list-max-ziplist-size`): how full a list's
     /// nodes get; negative = a byte cap (-2 = 8 KB), positive = entries per node.
     pub list_max_listpack_size: i64,
+    /// `hash-max-listpack-entries` / `-value`: a hash stays compact ("listpack")
+    /// while it has at most this many fields and no field or value longer.
+    pub hash_max_listpack_entries: i64,
+    pub hash_max_listpack_value: i64,
+    /// `set-max-intset-entries`: a set of integers stays an "intset" up to this size.
+    pub set_max_intset_entries: i64,
+    /// `zset-max-listpack-entries` / `-value`, as for hashes.
+    pub zset_max_listpack_entries: i64,
+    pub zset_max_listpack_value: i64,
+    /// `stream-node-max-bytes` / `-entries`: the size of a stream's nodes.
+    pub stream_node_max_bytes: i64,
+    pub stream_node_max_entries: i64,
+    /// `hll-sparse-max-bytes`: a HyperLogLog turns dense beyond this size.
+    pub hll_sparse_max_bytes: i64,
 }
 
 impl Default for Settings {
@@ -35,6 +49,14 @@ impl Default for Settings {
             lazyfree_lazy_server_del: false,
             replica: false,
             list_max_listpack_size: -2,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }

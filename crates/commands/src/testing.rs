@@ -116,6 +116,9 @@ impl TestDb {
             dirty: 0,
             propagate: Propagate::AsIs,
             key_shards: &[],
+            block: None,
+            may_block: false,
+            woken: false,
         };
         h(&mut ctx, argv);
         self.dirty += ctx.dirty;

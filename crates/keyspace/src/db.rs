@@ -9,7 +9,9 @@
 //! - a key has an entry in `expires` if and only if its `Entry` has the TTL bit set;
 //! - the `expires` value is an absolute Unix time in milliseconds.
 
+use crate::notify::{Notice, Want};
 use crate::value::Value;
+use bytes::Bytes;
 use shoal_ds::dict::Dict;
 use shoal_ds::smallbytes::SmallBytes;
 
@@ -181,7 +183,7 @@ impl From<i64> for Now {
     }
 }
 
-/// What the keyspace reports back to the call layer.
+/// What the keyspace and the handlers report back to the call layer.
 #[derive(Default, Debug)]
 pub struct Events {
     /// Keys deleted because their TTL passed: `(db, key)`. The call layer counts
@@ -189,6 +191,12 @@ pub struct Events {
     pub expired: Vec<(usize, SmallBytes)>,
     pub hits: u64,
     pub misses: u64,
+    /// What to record; set by the call layer before each command.
+    pub want: Want,
+    /// Keys modified by the command, `(db, key)`, when `want.touched` (may repeat).
+    pub touched: Vec<(usize, Bytes)>,
+    /// Keyspace notifications of the classes in `want.classes`, in order.
+    pub notices: Vec<Notice>,
 }
 
 impl Events {
@@ -196,6 +204,49 @@ impl Events {
         self.expired.clear();
         self.hits = 0;
         self.misses = 0;
+        self.touched.clear();
+        self.notices.clear();
+    }
+
+    /// Reports that `key` in `db` changed, with Redis's event name and class
+    /// (`notify::class::*`): Redis's `signalModifiedKey` plus
+    /// `notifyKeyspaceEvent`.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+        if self.want.touched {
+            self.touched.push((db, Bytes::copy_from_slice(key)));
+        }
+        if self.want.classes & class != 0 {
+            self.notices.push(Notice {
+                class,
+                event,
+                db,
+                key: Bytes::copy_from_slice(key),
+            });
+        }
+    }
+
+    /// Reports a keyspace notification without marking the key modified (Redis
+    /// fires a few events, such as "new" and key misses, without touching the key).
+    #[inline]
+    pub fn notice_only(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+        if self.want.classes & class != 0 {
+            self.notices.push(Notice {
+                class,
+                event,
+                db,
+                key: Bytes::copy_from_slice(key),
+            });
+        }
+    }
+
+    /// Marks `key` modified without a notification (Redis's bare
+    /// `signalModifiedKey`).
+    #[inline]
+    pub fn touch(&mut self, db: usize, key: &[u8]) {
+        if self.want.touched {
+            self.touched.push((db, Bytes::copy_from_slice(key)));
+        }
     }
 }
 

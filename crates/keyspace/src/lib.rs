@@ -4,12 +4,22 @@
 //! Must not depend on the server, the protocol or the command layer.
 
 pub mod db;
+pub mod hash;
 pub mod keyspace;
 pub mod lazyfree;
 pub mod list;
+pub mod notify;
+pub mod set;
+pub mod stream;
 pub mod value;
+pub mod zset;
 
 pub use db::{Access, DbShard, Entry, Events, ExpireMode, Lfu, Now};
+pub use hash::Hash;
 pub use keyspace::{Keyspace, Locked, Shard, DEFAULT_SHARDS};
 pub use list::{Elem, End, List, Needle};
+pub use notify::{class, Notice, Want};
+pub use set::Set;
+pub use stream::Stream;
 pub use value::{Kind, Str, Value};
+pub use zset::ZSet;

@@ -12,7 +12,11 @@
 //!
 //! Lists live in [`crate::list`]; every list reports Redis 7.0's "quicklist".
 
+use crate::hash::Hash;
 use crate::list::List;
+use crate::set::Set;
+use crate::stream::Stream;
+use crate::zset::ZSet;
 use shoal_ds::smallbytes::SmallBytes;
 
 /// Longest string Redis stores with the "embstr" encoding.
@@ -141,6 +145,10 @@ const _: () = assert!(std::mem::size_of::<crate::db::Entry>() <= 32);
 pub enum Value {
     Str(Str),
     List(List),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
+    Stream(Stream),
 }
 
 /// Redis's type names, as TYPE and SCAN TYPE use them.
@@ -186,6 +194,10 @@ impl Value {
         match self {
             Value::Str(_) => Kind::String,
             Value::List(_) => Kind::List,
+            Value::Hash(_) => Kind::Hash,
+            Value::Set(_) => Kind::Set,
+            Value::ZSet(_) => Kind::ZSet,
+            Value::Stream(_) => Kind::Stream,
         }
     }
 
@@ -193,6 +205,10 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(z) => z.encoding(),
+            Value::Stream(x) => x.encoding(),
         }
     }
 
@@ -224,10 +240,70 @@ impl Value {
         }
     }
 
+    pub fn as_hash(&self) -> Option<&Hash> {
+        match self {
+            Value::Hash(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub fn as_hash_mut(&mut self) -> Option<&mut Hash> {
+        match self {
+            Value::Hash(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub fn as_set(&self) -> Option<&Set> {
+        match self {
+            Value::Set(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub fn as_set_mut(&mut self) -> Option<&mut Set> {
+        match self {
+            Value::Set(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub fn as_zset(&self) -> Option<&ZSet> {
+        match self {
+            Value::ZSet(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub fn as_zset_mut(&mut self) -> Option<&mut ZSet> {
+        match self {
+            Value::ZSet(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub fn as_stream(&self) -> Option<&Stream> {
+        match self {
+            Value::Stream(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub fn as_stream_mut(&mut self) -> Option<&mut Stream> {
+        match self {
+            Value::Stream(x) => Some(x),
+            _ => None,
+        }
+    }
+
     pub fn heap_bytes(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_bytes(),
             Value::List(l) => l.heap_bytes(),
+            Value::Hash(h) => h.heap_bytes(),
+            Value::Set(v) => v.heap_bytes(),
+            Value::ZSet(z) => z.heap_bytes(),
+            Value::Stream(x) => x.heap_bytes(),
         }
     }
 
@@ -237,6 +313,10 @@ impl Value {
             Value::Str(_) => 1,
             // Redis counts a quicklist's nodes.
             Value::List(l) => l.node_count(),
+            Value::Hash(h) => h.free_effort(),
+            Value::Set(v) => v.free_effort(),
+            Value::ZSet(z) => z.free_effort(),
+            Value::Stream(x) => x.free_effort(),
         }
     }
 }

@@ -105,6 +105,9 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 dirty: 0,
                 propagate: Propagate::AsIs,
                 key_shards: &s.key_shards,
+                block: None,
+                may_block: false,
+                woken: false,
             };
             h(&mut ctx, argv);
             dirty = ctx.dirty;

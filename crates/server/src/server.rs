@@ -205,6 +205,14 @@ impl Server {
             lazyfree_lazy_server_del: cfg.bool("lazyfree-lazy-server-del"),
             replica: false,
             list_max_listpack_size: cfg.int("list-max-listpack-size"),
+            hash_max_listpack_entries: cfg.int("hash-max-listpack-entries"),
+            hash_max_listpack_value: cfg.int("hash-max-listpack-value"),
+            set_max_intset_entries: cfg.int("set-max-intset-entries"),
+            zset_max_listpack_entries: cfg.int("zset-max-listpack-entries"),
+            zset_max_listpack_value: cfg.int("zset-max-listpack-value"),
+            stream_node_max_bytes: cfg.int("stream-node-max-bytes"),
+            stream_node_max_entries: cfg.int("stream-node-max-entries"),
+            hll_sparse_max_bytes: cfg.int("hll-sparse-max-bytes"),
         };
         drop(cfg);
         *self.settings.write() = Arc::new(settings);

@@ -92,7 +92,7 @@ enum Reply {
 fn refcount(v: &Value, _settings: &Settings) -> i64 {
     match v {
         Value::Str(Str::Int(i)) if (0..SHARED_INTEGERS).contains(i) => SHARED_REFCOUNT,
-        Value::Str(_) | Value::List(_) => 1,
+        _ => 1,
     }
 }
 

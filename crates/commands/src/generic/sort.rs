@@ -117,6 +117,8 @@ fn input_of(v: &Value) -> Result<SortInput, ()> {
             items: l.iter().map(|e| Bytes::from(e.to_vec())).collect(),
             order: SortOrder::Native,
         }),
+        // Scaffolding: sets and sorted sets become sortable with their types.
+        Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => Err(()),
     }
 }
 
@@ -190,7 +192,8 @@ fn lookup_string(ctx: &mut Ctx, key: &[u8], field: Option<&[u8]>) -> Option<Byte
         (Value::Str(s), None) => Some(Bytes::from(s.to_vec())),
         // Hash fields need the hash type.
         (Value::Str(_), Some(_)) => None,
-        (Value::List(_), _) => None,
+        // Scaffolding: hash fields are read once hashes exist.
+        (_, _) => None,
     }
 }
 

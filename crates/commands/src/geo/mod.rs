@@ -1,0 +1,5 @@
+//! Geo commands (on sorted sets). (Scaffolding: the handlers are being written.)
+
+use crate::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

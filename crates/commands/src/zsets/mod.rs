@@ -1,0 +1,5 @@
+//! Sorted set commands. (Scaffolding: the handlers are being written.)
+
+use crate::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];
