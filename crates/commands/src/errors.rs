@@ -17,6 +17,12 @@ pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
 pub const OFFSET_RANGE: &str = "ERR offset is out of range";
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
+pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
+pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
+pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
+pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
+pub const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
+pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
@@ -115,4 +121,11 @@ pub fn unknown_command(argv: &[bytes::Bytes]) -> String {
 pub fn truncated_lossy(b: &[u8], max: usize) -> String {
     let b = &b[..b.len().min(max)];
     String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
+}
+
+/// A RESP2 client in subscribed mode sent another command.
+pub fn subscribed_mode(full_name: &str) -> String {
+    format!(
+        "ERR Can't execute '{full_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+    )
 }

@@ -197,6 +197,9 @@ pub struct Events {
     pub touched: Vec<(usize, Bytes)>,
     /// Keyspace notifications of the classes in `want.classes`, in order.
     pub notices: Vec<Notice>,
+    /// Databases emptied or swapped as a whole (FLUSHDB, FLUSHALL, SWAPDB): every
+    /// key in them counts as modified.
+    pub flushed: Vec<usize>,
 }
 
 impl Events {
@@ -206,6 +209,7 @@ impl Events {
         self.misses = 0;
         self.touched.clear();
         self.notices.clear();
+        self.flushed.clear();
     }
 
     /// Reports that `key` in `db` changed, with Redis's event name and class
@@ -291,6 +295,11 @@ impl DbShard {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// Whether `key` is stored (expired or not: no lookup side effects).
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.keys.get(key).is_some()
     }
 
     pub fn expires_len(&self) -> usize {

@@ -319,6 +319,15 @@ impl ReplyWriter {
     pub fn truncate(&mut self, len: usize) {
         self.buf.truncate(len);
     }
+
+    /// Inserts already-encoded bytes at offset `at` (before replies written
+    /// since), e.g. a push message generated while a command ran.
+    pub fn insert_at(&mut self, at: usize, bytes: &[u8]) {
+        let at = at.min(self.buf.len());
+        let tail = self.buf.split_off(at);
+        self.buf.extend_from_slice(bytes);
+        self.buf.unsplit(tail);
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use tokio::sync::{mpsc, Notify};
@@ -20,6 +20,13 @@ pub mod cflag {
     pub const NO_EVICT: u32 = 1 << 2;
     pub const UNIX_SOCKET: u32 = 1 << 3;
     pub const READONLY: u32 = 1 << 4;
+    pub const PUBSUB: u32 = 1 << 5;
+    pub const MULTI: u32 = 1 << 6;
+    pub const BLOCKED: u32 = 1 << 7;
+    pub const TRACKING: u32 = 1 << 8;
+    pub const TRACKING_BROKEN_REDIR: u32 = 1 << 9;
+    pub const TRACKING_BCAST: u32 = 1 << 10;
+    pub const DIRTY_CAS: u32 = 1 << 11;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +67,20 @@ pub struct ClientInfo {
     /// Messages for the client that do not answer its own requests (MONITOR feed,
     /// later pub/sub and invalidations). Bounded by the sender's checks.
     pub push: Mutex<Option<mpsc::UnboundedSender<Bytes>>>,
+    /// Bytes queued on `push` and not yet taken by the connection task.
+    pub push_pending: AtomicUsize,
+    /// When the output first passed the soft output-buffer limit (0: it is below).
+    pub soft_limit_since_ms: AtomicI64,
+    /// Pub/Sub subscriptions (changed with the registry's lock held).
+    pub subs: Mutex<Subs>,
+}
+
+/// A client's Pub/Sub subscriptions.
+#[derive(Default, Debug)]
+pub struct Subs {
+    pub channels: HashSet<Bytes>,
+    pub patterns: HashSet<Bytes>,
+    pub shard: HashSet<Bytes>,
 }
 
 impl ClientInfo {
@@ -89,6 +110,9 @@ impl ClientInfo {
             killed: AtomicBool::new(false),
             kill_notify: Notify::new(),
             push: Mutex::new(None),
+            push_pending: AtomicUsize::new(0),
+            soft_limit_since_ms: AtomicI64::new(0),
+            subs: Mutex::new(Subs::default()),
         }
     }
 
@@ -120,10 +144,24 @@ impl ClientInfo {
 
     /// Queues an out-of-band message to the connection. Returns false if it is gone.
     pub fn send_push(&self, msg: Bytes) -> bool {
+        let n = msg.len();
         match &*self.push.lock() {
-            Some(tx) => tx.send(msg).is_ok(),
-            None => false,
+            Some(tx) if tx.send(msg).is_ok() => {
+                self.push_pending.fetch_add(n, Relaxed);
+                true
+            }
+            _ => false,
         }
+    }
+
+    /// The connection task took a pushed message of `n` bytes into its buffer.
+    pub fn push_taken(&self, n: usize) {
+        self.push_pending.fetch_sub(n, Relaxed);
+    }
+
+    /// Output not yet written to the socket: queued pushes plus the reply buffer.
+    pub fn pending_output(&self) -> u64 {
+        (self.push_pending.load(Relaxed) + self.obuf.load(Relaxed)) as u64
     }
 }
 

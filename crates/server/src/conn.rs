@@ -203,8 +203,15 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                 }
             }
             Some(msg) = rx.recv() => {
-                // Out-of-band messages (MONITOR) queue behind pending replies.
+                // Out-of-band messages (MONITOR, Pub/Sub, invalidations) queue
+                // behind pending replies.
                 out.raw(&msg);
+                info.push_taken(msg.len());
+                // Take whatever else is queued, so one write carries it all.
+                while let Ok(msg) = rx.try_recv() {
+                    out.raw(&msg);
+                    info.push_taken(msg.len());
+                }
             }
             r = read_with_timeout(&mut rd, &mut rbuf, idle) => {
                 match r {
@@ -222,6 +229,7 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
             }
         }
     }
+    crate::cmd::multi::forget_watches(&srv, &mut s);
     let _ = wr.shutdown().await;
 }
 
@@ -233,6 +241,7 @@ struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         *self.info.push.lock() = None;
+        self.srv.pubsub.remove_client(&self.info);
         self.srv.clients.remove(self.info.id);
     }
 }

@@ -7,16 +7,19 @@
 //! it, and records statistics, the slow log and the MONITOR feed. Handlers never
 //! repeat these checks.
 
+use crate::client::ClientInfo;
 use crate::cmd::SCtx;
 use crate::registry::{Entry, Exec};
 use crate::server::{unix_ms, Server};
 use crate::session::Session;
+use crate::signals;
 use crate::stats::{self, ThreadStats};
 use bytes::Bytes;
 use shoal_commands::spec::flag;
+use shoal_commands::Settings;
 use shoal_commands::{errors, Ctx, Propagate};
 use shoal_keyspace::{ExpireMode, Lfu, Now};
-use shoal_resp::ReplyWriter;
+use shoal_resp::{Proto, ReplyWriter};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,7 +28,7 @@ use std::time::Instant;
 pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv: &[Bytes]) {
     let reg = &srv.registry;
     let Some(top) = reg.lookup(&argv[0]) else {
-        return reject(out, None, &errors::unknown_command(argv));
+        return reject(s, out, None, &errors::unknown_command(argv));
     };
     let mut e = top;
     if !top.subs.is_empty() && argv.len() >= 2 {
@@ -33,20 +36,44 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
             Some(sub) => e = sub,
             None => {
                 let msg = errors::unknown_subcommand(&argv[1], &top.full_name.to_ascii_uppercase());
-                return reject(out, None, &msg);
+                return reject(s, out, None, &msg);
             }
         }
     }
     if !e.spec.arity_ok(argv.len()) {
-        return reject(out, Some(e), &errors::wrong_arity(&e.full_name));
+        return reject(s, out, Some(e), &errors::wrong_arity(&e.full_name));
     }
     if !s.authenticated && !e.has(flag::NO_AUTH) {
-        return reject(out, Some(e), errors::NOAUTH);
+        return reject(s, out, Some(e), errors::NOAUTH);
+    }
+    if s.multi.is_some() && e.has(flag::NO_MULTI) {
+        return reject(s, out, Some(e), errors::NOT_IN_MULTI);
+    }
+    if s.subscriptions > 0
+        && s.proto == Proto::Resp2
+        && !crate::cmd::pubsub::allowed_in_subscribed_mode(top.spec.name)
+    {
+        let msg = errors::subscribed_mode(&e.full_name);
+        return reject(s, out, Some(e), &msg);
+    }
+    if let Some(m) = &mut s.multi {
+        if !matches!(
+            top.spec.name,
+            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+        ) {
+            m.queued.push((e.id, argv.to_vec()));
+            s.info.multi.store(m.queued.len() as i64, Relaxed);
+            return out.simple("QUEUED");
+        }
     }
     call(srv, s, out, e, argv);
 }
 
-fn reject(out: &mut ReplyWriter, e: Option<&Entry>, msg: &str) {
+fn reject(s: &mut Session, out: &mut ReplyWriter, e: Option<&Entry>, msg: &str) {
+    // An error before queuing dooms the transaction (EXECABORT at EXEC).
+    if let Some(m) = &mut s.multi {
+        m.failed = true;
+    }
     out.error(msg);
     stats::local(|t| {
         if let Some(e) = e {
@@ -58,16 +85,40 @@ fn reject(out: &mut ReplyWriter, e: Option<&Entry>, msg: &str) {
     });
 }
 
+/// The clock and expiry mode commands run under.
+pub fn now_for(settings: &Settings, ms: i64) -> Now {
+    let expire = if settings.replica {
+        ExpireMode::HideOnly
+    } else {
+        ExpireMode::Delete
+    };
+    Now {
+        ms,
+        expire,
+        lfu: settings.lfu_policy.then_some(Lfu {
+            log_factor: settings.lfu_log_factor.clamp(0, u32::MAX as i64) as u32,
+            decay_time: settings.lfu_decay_time.clamp(0, u32::MAX as i64) as u32,
+        }),
+    }
+}
+
+/// What a finished command reports for statistics, the slow log and MONITOR.
+pub struct Outcome {
+    pub us: u64,
+    pub dirty: u64,
+    pub expired: u64,
+    pub hits: u64,
+    pub misses: u64,
+}
+
 /// Executes a command that passed every check.
 pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry, argv: &[Bytes]) {
-    let gen = srv.settings_gen.load(Relaxed);
-    if gen != s.settings_gen {
-        s.settings = srv.settings();
-        s.settings_gen = gen;
-    }
+    refresh_settings(srv, s);
     s.info.last_cmd.store(e.id + 1, Relaxed);
     let start = Instant::now();
+    let reply_start = out.len();
     let mut dirty = 0;
+    let mut block = None;
     match e.exec {
         Some(Exec::Data(h)) => {
             s.keys.clear();
@@ -81,23 +132,12 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 s.shard_list.push(shard);
             }
             let locked = srv.ks.lock_shard_list(&mut s.shard_list);
-            let expire = if s.settings.replica {
-                ExpireMode::HideOnly
-            } else {
-                ExpireMode::Delete
-            };
+            s.ev.want = signals::want(srv);
             let mut ctx = Ctx {
                 ks: &srv.ks,
                 locked,
                 db: s.db,
-                now: Now {
-                    ms: s.now_ms,
-                    expire,
-                    lfu: s.settings.lfu_policy.then_some(Lfu {
-                        log_factor: s.settings.lfu_log_factor.clamp(0, u32::MAX as i64) as u32,
-                        decay_time: s.settings.lfu_decay_time.clamp(0, u32::MAX as i64) as u32,
-                    }),
-                },
+                now: now_for(&s.settings, s.now_ms),
                 out: &mut *out,
                 ev: &mut s.ev,
                 settings: &s.settings,
@@ -106,11 +146,12 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 propagate: Propagate::AsIs,
                 key_shards: &s.key_shards,
                 block: None,
-                may_block: false,
+                may_block: !s.in_script,
                 woken: false,
             };
             h(&mut ctx, argv);
             dirty = ctx.dirty;
+            block = ctx.block.take();
             // Shards unlock here, before statistics and the reply write.
             drop(ctx);
         }
@@ -124,12 +165,41 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
         }
         None => {}
     }
-    let elapsed = start.elapsed();
-    let us = elapsed.as_micros() as u64;
+    let outcome = Outcome {
+        us: start.elapsed().as_micros() as u64,
+        dirty,
+        expired: s.ev.expired.len() as u64,
+        hits: s.ev.hits,
+        misses: s.ev.misses,
+    };
+    if let Some(b) = block {
+        crate::cmd::blocked::suspend(srv, s, e, argv, b);
+    }
+    finish_effects(srv, s, out, reply_start);
+    record(srv, &s.info, s.db, e, argv, out, &outcome);
+}
+
+/// Picks up a new settings snapshot if the configuration changed.
+pub fn refresh_settings(srv: &Server, s: &mut Session) {
+    let gen = srv.settings_gen.load(Relaxed);
+    if gen != s.settings_gen {
+        s.settings = srv.settings();
+        s.settings_gen = gen;
+    }
+}
+
+/// Statistics, the slow log, latency events and the MONITOR feed of one command.
+pub fn record(
+    srv: &Server,
+    info: &ClientInfo,
+    db: usize,
+    e: &Entry,
+    argv: &[Bytes],
+    out: &mut ReplyWriter,
+    o: &Outcome,
+) {
+    let us = o.us;
     let track_latency = srv.hot.latency_tracking.load(Relaxed);
-    let expired = s.ev.expired.len() as u64;
-    let (hits, misses) = (s.ev.hits, s.ev.misses);
-    s.ev.clear();
     stats::local(|t| {
         let c = &t.cmds[e.id];
         ThreadStats::add(&c.calls, 1);
@@ -138,17 +208,17 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
             c.hist.get_or_init(Default::default).record(us);
         }
         ThreadStats::add(&t.commands_processed, 1);
-        if dirty > 0 {
-            ThreadStats::add(&t.dirty, dirty);
+        if o.dirty > 0 {
+            ThreadStats::add(&t.dirty, o.dirty);
         }
-        if hits > 0 {
-            ThreadStats::add(&t.keyspace_hits, hits);
+        if o.hits > 0 {
+            ThreadStats::add(&t.keyspace_hits, o.hits);
         }
-        if misses > 0 {
-            ThreadStats::add(&t.keyspace_misses, misses);
+        if o.misses > 0 {
+            ThreadStats::add(&t.keyspace_misses, o.misses);
         }
-        if expired > 0 {
-            ThreadStats::add(&t.expired_keys, expired);
+        if o.expired > 0 {
+            ThreadStats::add(&t.expired_keys, o.expired);
         }
         let codes = out.take_error_codes();
         if !codes.is_empty() {
@@ -159,15 +229,15 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
         }
     });
     // Only this connection's task writes its counters: no read-modify-write needed.
-    let n = s.info.tot_cmds.load(Relaxed);
-    s.info.tot_cmds.store(n + 1, Relaxed);
+    let n = info.tot_cmds.load(Relaxed);
+    info.tot_cmds.store(n + 1, Relaxed);
 
     let threshold = srv.hot.slowlog_slower_than.load(Relaxed);
     if threshold >= 0 && us as i64 >= threshold && !e.has(flag::SKIP_SLOWLOG) {
-        let name = s.info.name.lock().clone().unwrap_or_default();
+        let name = info.name.lock().clone().unwrap_or_default();
         srv.slowlog
             .lock()
-            .push(argv, us, unix_ms() / 1000, s.info.addr.clone(), name);
+            .push(argv, us, unix_ms() / 1000, info.addr.clone(), name);
     }
     let lat = srv.hot.latency_threshold_ms.load(Relaxed);
     if lat > 0 && (us / 1000) as i64 >= lat {
@@ -182,12 +252,12 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
         && !e.has(flag::SKIP_MONITOR)
         && !e.has(flag::ADMIN)
     {
-        feed_monitors(srv, s, argv);
+        feed_monitors(srv, info, db, argv);
     }
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client.
-fn feed_monitors(srv: &Server, s: &Session, argv: &[Bytes]) {
+fn feed_monitors(srv: &Server, info: &ClientInfo, db: usize, argv: &[Bytes]) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -195,8 +265,8 @@ fn feed_monitors(srv: &Server, s: &Session, argv: &[Bytes]) {
         "+{}.{:06} [{} {}]",
         now.as_secs(),
         now.subsec_micros(),
-        s.db,
-        s.info.addr
+        db,
+        info.addr
     );
     for a in argv {
         line.push(' ');
@@ -229,4 +299,24 @@ pub fn quote_repr(b: &[u8]) -> String {
     }
     s.push('"');
     s
+}
+
+/// Processes the effects a command (or a whole transaction) recorded in `s.ev`:
+/// notifications, WATCH, invalidations, blocked clients. Notifications for the
+/// client itself go before the reply that starts at `reply_start`, as Redis
+/// writes them while the command runs.
+pub fn finish_effects(
+    srv: &Arc<Server>,
+    s: &mut Session,
+    out: &mut ReplyWriter,
+    reply_start: usize,
+) {
+    if signals::pending(&s.ev) {
+        let mut own = ReplyWriter::new(s.proto);
+        signals::after_command(srv, &mut s.ev, Some((s.info.id, &mut own)));
+        if !own.is_empty() {
+            out.insert_at(reply_start, &own.buf);
+        }
+    }
+    s.ev.clear();
 }

@@ -6,6 +6,7 @@
 //! listeners, services, and an orderly shutdown.
 
 pub mod banner;
+pub mod blocking;
 pub mod client;
 pub mod cmd;
 pub mod conn;
@@ -17,11 +18,15 @@ pub mod listen;
 pub mod log;
 pub mod memory;
 pub mod metrics;
+pub mod pubsub;
 pub mod registry;
 pub mod server;
 pub mod session;
+pub mod signals;
 pub mod slowlog;
 pub mod stats;
+pub mod tracking;
+pub mod watch;
 
 use server::Server;
 use std::io::IsTerminal;

@@ -13,7 +13,9 @@ use parking_lot::{Mutex, RwLock};
 use shoal_commands::Settings;
 use shoal_config::Config;
 use shoal_keyspace::Keyspace;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed,
+};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::watch;
@@ -31,6 +33,8 @@ pub struct Hot {
     pub active_expire: AtomicBool,
     pub hz: AtomicI64,
     pub latency_tracking: AtomicBool,
+    /// `notify-keyspace-events` classes (0: off).
+    pub notify_classes: AtomicU32,
 }
 
 /// How clients are paused (CLIENT PAUSE).
@@ -62,6 +66,10 @@ pub struct Server {
     pub dirty_at_save: AtomicU64,
     pub lastsave: AtomicI64,
     pub slowlog: Mutex<SlowLog>,
+    pub pubsub: crate::pubsub::PubSub,
+    pub watches: crate::watch::Watches,
+    pub blocking: crate::blocking::Blocking,
+    pub tracking: crate::tracking::Tracking,
     pub latency: Mutex<LatencyMonitor>,
     pub pause: Mutex<Pause>,
     /// Set while a CLIENT PAUSE may be in force, so that the request path checks
@@ -132,6 +140,7 @@ impl Server {
                 active_expire: AtomicBool::new(true),
                 hz: AtomicI64::new(10),
                 latency_tracking: AtomicBool::new(true),
+                notify_classes: AtomicU32::new(0),
             },
             config: RwLock::new(config),
             clients: ClientList::default(),
@@ -141,6 +150,10 @@ impl Server {
             dirty_at_save: AtomicU64::new(0),
             lastsave: AtomicI64::new(now / 1000),
             slowlog: Mutex::new(SlowLog::default()),
+            pubsub: Default::default(),
+            watches: Default::default(),
+            blocking: Default::default(),
+            tracking: Default::default(),
             latency: Mutex::new(LatencyMonitor::default()),
             pause: Mutex::new(Pause {
                 kind: PauseKind::None,
@@ -194,6 +207,15 @@ impl Server {
         self.slowlog
             .lock()
             .set_max_len(cfg.int("slowlog-max-len").max(0) as usize);
+        let cobl = cfg.client_output_buffer_limits();
+        self.pubsub.limit.hard.store(cobl.pubsub.hard, Relaxed);
+        self.pubsub.limit.soft.store(cobl.pubsub.soft, Relaxed);
+        self.pubsub
+            .limit
+            .soft_secs
+            .store(cobl.pubsub.soft_seconds, Relaxed);
+        h.notify_classes
+            .store(cfg.notify_keyspace_events(), Relaxed);
         let policy = cfg.string("maxmemory-policy");
         let settings = Settings {
             proto_max_bulk_len: cfg.int("proto-max-bulk-len"),
@@ -217,6 +239,12 @@ impl Server {
         drop(cfg);
         *self.settings.write() = Arc::new(settings);
         self.settings_gen.fetch_add(1, Relaxed);
+    }
+
+    /// Whether any client uses client-side caching (CLIENT TRACKING ON).
+    #[inline]
+    pub fn tracking_active(&self) -> bool {
+        self.tracking.clients.load(Relaxed) > 0
     }
 
     pub fn settings(&self) -> Arc<Settings> {

@@ -50,6 +50,27 @@ pub struct Session {
     /// blocking commands later): the connection awaits the future, then writes
     /// its reply. Requests after it stay queued, as in Redis.
     pub block: Option<Block>,
+    /// Pub/Sub subscriptions of every kind (RESP2 subscribed mode when > 0).
+    pub subscriptions: usize,
+    /// Between MULTI and EXEC/DISCARD: the queued commands.
+    pub multi: Option<MultiState>,
+    /// WATCHed keys and the flag raised when one of them changes.
+    pub watched: Vec<(usize, bytes::Bytes)>,
+    pub watch_flag: Arc<crate::watch::WatchFlag>,
+    /// Watched keys that had not expired when watched, with their deadline: EXEC
+    /// fails if one expires in the meantime, as in Redis.
+    pub watched_deadlines: Vec<(usize, bytes::Bytes, i64)>,
+    /// Running a script (commands may not block).
+    pub in_script: bool,
+}
+
+/// A transaction being queued.
+#[derive(Default)]
+pub struct MultiState {
+    /// Registry entry ids and arguments, in order.
+    pub queued: Vec<(usize, Vec<bytes::Bytes>)>,
+    /// A command was rejected while queuing: EXEC answers EXECABORT.
+    pub failed: bool,
 }
 
 /// What a suspended command replies once its wait ends.
@@ -57,6 +78,8 @@ pub enum Deferred {
     Ok,
     Int(i64),
     Error(String),
+    /// A blocking command's wait ended.
+    Wake(crate::blocking::Wake),
 }
 
 impl Deferred {
@@ -65,6 +88,9 @@ impl Deferred {
             Deferred::Ok => out.ok(),
             Deferred::Int(v) => out.int(v),
             Deferred::Error(e) => out.error(&e),
+            Deferred::Wake(crate::blocking::Wake::Reply(b)) => out.raw(&b),
+            Deferred::Wake(crate::blocking::Wake::Timeout(t)) => t.write(out),
+            Deferred::Wake(crate::blocking::Wake::Error(e)) => out.error(e),
         }
     }
 }
@@ -79,6 +105,7 @@ impl Session {
         gen: u64,
         authenticated: bool,
     ) -> Session {
+        let client_id = info.id;
         Session {
             info,
             db: 0,
@@ -96,6 +123,23 @@ impl Session {
             now_ms: 0,
             monitor: false,
             block: None,
+            subscriptions: 0,
+            multi: None,
+            watched: Vec::new(),
+            watch_flag: Arc::new(crate::watch::WatchFlag {
+                client_id,
+                dirty: Default::default(),
+            }),
+            watched_deadlines: Vec::new(),
+            in_script: false,
         }
+    }
+
+    /// Re-reads the subscription count after (UN)SUBSCRIBE or RESET, and keeps the
+    /// `P` flag of CLIENT LIST in step.
+    pub fn refresh_subscriptions(&mut self) {
+        self.subscriptions = self.info.subs.lock().total();
+        self.info
+            .set_flag(crate::client::cflag::PUBSUB, self.subscriptions > 0);
     }
 }

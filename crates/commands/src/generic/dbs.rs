@@ -114,6 +114,7 @@ pub(super) fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     let db = ctx.db;
     ctx.dirty += empty_dbs(ctx, Some(db), lazy);
+    ctx.ev.flushed.push(db);
     // Propagated even when the database was already empty (Redis forces it).
     ctx.propagate = Propagate::Rewritten(vec![argv.to_vec()]);
     ctx.out.ok();
@@ -127,6 +128,8 @@ pub(super) fn flushall(ctx: &mut Ctx, argv: &[Bytes]) {
         Err(e) => return ctx.error(e),
     };
     ctx.dirty += empty_dbs(ctx, None, lazy) + 1;
+    let n = ctx.ks.num_dbs();
+    ctx.ev.flushed.extend(0..n);
     ctx.propagate = Propagate::Rewritten(vec![argv.to_vec()]);
     ctx.out.ok();
 }
@@ -148,6 +151,7 @@ pub(super) fn swapdb(ctx: &mut Ctx, argv: &[Bytes]) {
     if a != b {
         ctx.lock_all();
         ctx.locked.for_each_shard(|_, shard| shard.dbs.swap(a, b));
+        ctx.ev.flushed.extend([a, b]);
     }
     ctx.dirty += 1;
     ctx.out.ok();

@@ -1,10 +1,11 @@
-//! List commands (the non-blocking ones).
+//! List commands.
 //!
 //! | module | commands |
 //! |---|---|
 //! | [`pushpop`] | LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LMPOP LMOVE RPOPLPUSH |
 //! | [`edit`] | LSET LINSERT LREM LTRIM |
 //! | [`read`] | LLEN LRANGE LINDEX LPOS |
+//! | [`blocking`] | BLPOP BRPOP BLMPOP BLMOVE BRPOPLPUSH |
 //!
 //! Behaviour is Redis 7.0.15's: the order of argument checks and type checks (some
 //! commands parse their integers before looking the key up, others after), reply
@@ -26,6 +27,7 @@
 //! to hold a non-empty list, so that the blocking variants (BLPOP, BLMOVE, BLMPOP)
 //! can serve a waiter with exactly the code the non-blocking commands run.
 
+mod blocking;
 mod edit;
 #[cfg(test)]
 mod golden_corpus;
@@ -66,6 +68,11 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("linsert", edit::linsert),
     ("lrem", edit::lrem),
     ("ltrim", edit::ltrim),
+    ("blpop", blocking::blpop),
+    ("brpop", blocking::brpop),
+    ("blmpop", blocking::blmpop),
+    ("blmove", blocking::blmove),
+    ("brpoplpush", blocking::brpoplpush),
 ];
 
 /// A new, empty list shaped by the configuration (`list-max-listpack-size`).

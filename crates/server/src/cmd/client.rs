@@ -34,6 +34,7 @@ fn client(c: &mut SCtx, argv: &[Bytes]) {
         }
         "list" => list(c, argv),
         "kill" => kill(c, argv),
+        "unblock" => unblock(c, argv),
         "pause" => pause(c, argv),
         "unpause" => {
             c.srv.pause.lock().kind = PauseKind::None;
@@ -104,6 +105,8 @@ fn client(c: &mut SCtx, argv: &[Bytes]) {
 fn kind_of(info: &ClientInfo) -> &'static str {
     if info.has_flag(cflag::MONITOR) {
         "monitor"
+    } else if info.has_flag(cflag::PUBSUB) {
+        "pubsub"
     } else {
         "normal"
     }
@@ -133,6 +136,27 @@ fn flags_text(info: &ClientInfo) -> String {
     let mut f = String::new();
     if info.has_flag(cflag::MONITOR) {
         f.push('O');
+    }
+    if info.has_flag(cflag::PUBSUB) {
+        f.push('P');
+    }
+    if info.has_flag(cflag::MULTI) {
+        f.push('x');
+    }
+    if info.has_flag(cflag::BLOCKED) {
+        f.push('b');
+    }
+    if info.has_flag(cflag::TRACKING) {
+        f.push('t');
+    }
+    if info.has_flag(cflag::TRACKING_BROKEN_REDIR) {
+        f.push('R');
+    }
+    if info.has_flag(cflag::TRACKING_BCAST) {
+        f.push('B');
+    }
+    if info.has_flag(cflag::DIRTY_CAS) {
+        f.push('d');
     }
     if info.has_flag(cflag::UNIX_SOCKET) {
         f.push('U');
@@ -167,8 +191,9 @@ fn client_line(c: &SCtx, info: &Arc<ClientInfo>) -> String {
     };
     let qbuf = info.qbuf.load(Relaxed);
     let qfree = info.qbuf_free.load(Relaxed);
+    let subs = info.subs.lock();
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
         info.id,
         info.addr,
         info.laddr,
@@ -178,6 +203,9 @@ fn client_line(c: &SCtx, info: &Arc<ClientInfo>) -> String {
         (now - info.last_interaction_ms.load(Relaxed)).max(0) / 1000,
         flags_text(info),
         info.db.load(Relaxed),
+        subs.channels.len(),
+        subs.patterns.len(),
+        subs.shard.len(),
         info.multi.load(Relaxed),
         qbuf,
         qfree,
@@ -359,4 +387,24 @@ fn pause(c: &mut SCtx, argv: &[Bytes]) {
     }
     c.srv.pause_changed.notify_waiters();
     c.out.ok();
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a wait on keys (not WAIT, as in Redis).
+fn unblock(c: &mut SCtx, argv: &[Bytes]) {
+    let id = match args::int(&argv[2]) {
+        Ok(v) => v,
+        Err(e) => return c.out.error(e),
+    };
+    let error = match argv.get(3) {
+        None => false,
+        Some(a) if args::is(a, "TIMEOUT") => false,
+        Some(a) if args::is(a, "ERROR") => true,
+        Some(_) => {
+            return c
+                .out
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+        }
+    };
+    let done = u64::try_from(id).is_ok_and(|id| c.srv.blocking.unblock(id, error));
+    c.out.int(done as i64);
 }

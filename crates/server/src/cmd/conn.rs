@@ -25,6 +25,12 @@ const AUTH_NO_PASSWORD: &str = "ERR AUTH <password> called without any password 
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
 
 fn ping(c: &mut SCtx, argv: &[Bytes]) {
+    if c.s.subscriptions > 0 && c.s.proto == Proto::Resp2 {
+        // Subscribed mode answers with a message-shaped array.
+        c.out.array(2);
+        c.out.bulk_str("pong");
+        return c.out.bulk(argv.get(1).map_or(&b""[..], |a| &a[..]));
+    }
     match argv.len() {
         1 => c.out.simple("PONG"),
         2 => c.out.bulk(&argv[1]),
@@ -70,6 +76,8 @@ fn reset(c: &mut SCtx, _argv: &[Bytes]) {
         c.srv.clients.remove_monitor(c.s.info.id);
     }
     c.s.authenticated = !c.srv.hot.has_password.load(Relaxed);
+    c.srv.pubsub.remove_client(&c.s.info);
+    c.s.refresh_subscriptions();
     c.out.simple("RESET");
 }
 

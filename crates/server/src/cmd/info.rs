@@ -181,7 +181,12 @@ fn clients(srv: &Server, out: &mut String) {
     field!(out, "maxclients", "{}", srv.hot.maxclients.load(Relaxed));
     field!(out, "client_recent_max_input_buffer", "0");
     field!(out, "client_recent_max_output_buffer", "0");
-    field!(out, "blocked_clients", "0");
+    field!(
+        out,
+        "blocked_clients",
+        "{}",
+        srv.blocking.count.load(Relaxed)
+    );
     field!(out, "tracking_clients", "0");
     field!(out, "clients_in_timeout_table", "0");
 }
@@ -463,10 +468,11 @@ fn stats_section(srv: &Server, out: &mut String) {
     }
     field!(out, "keyspace_hits", "{}", t.keyspace_hits);
     field!(out, "keyspace_misses", "{}", t.keyspace_misses);
+    let (channels, patterns, shard) = srv.pubsub.counts();
+    field!(out, "pubsub_channels", "{}", channels);
+    field!(out, "pubsub_patterns", "{}", patterns);
+    field!(out, "pubsubshard_channels", "{}", shard);
     for k in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

@@ -7,11 +7,14 @@ use shoal_resp::ReplyWriter;
 use std::sync::Arc;
 
 pub mod admin;
+pub mod blocked;
 pub mod client;
 pub mod conn;
 pub mod debug;
 pub mod info;
+pub mod multi;
 pub mod observe;
+pub mod pubsub;
 
 /// The context of a server command: the server, the calling connection's state and
 /// the reply writer.
@@ -31,6 +34,8 @@ const FAMILIES: &[&[(&str, ServerHandler)]] = &[
     info::HANDLERS,
     debug::HANDLERS,
     observe::HANDLERS,
+    pubsub::HANDLERS,
+    multi::HANDLERS,
 ];
 
 pub fn handler(name: &str) -> Option<ServerHandler> {
