@@ -27,6 +27,11 @@ pub mod cflag {
     pub const TRACKING_BROKEN_REDIR: u32 = 1 << 9;
     pub const TRACKING_BCAST: u32 = 1 << 10;
     pub const DIRTY_CAS: u32 = 1 << 11;
+    pub const TRACKING_OPTIN: u32 = 1 << 12;
+    pub const TRACKING_OPTOUT: u32 = 1 << 13;
+    pub const TRACKING_NOLOOP: u32 = 1 << 14;
+    /// CLIENT CACHING was given for the next command.
+    pub const TRACKING_CACHING: u32 = 1 << 15;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,11 +80,13 @@ pub struct ClientInfo {
     pub subs: Mutex<Subs>,
 }
 
-/// A client's Pub/Sub subscriptions.
+/// A client's Pub/Sub subscriptions. Patterns keep their subscription order (a
+/// PUNSUBSCRIBE without arguments confirms them in that order, as Redis does);
+/// channels are a hash set in Redis too.
 #[derive(Default, Debug)]
 pub struct Subs {
     pub channels: HashSet<Bytes>,
-    pub patterns: HashSet<Bytes>,
+    pub patterns: Vec<Bytes>,
     pub shard: HashSet<Bytes>,
 }
 

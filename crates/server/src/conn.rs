@@ -242,6 +242,7 @@ impl Drop for Registration {
     fn drop(&mut self) {
         *self.info.push.lock() = None;
         self.srv.pubsub.remove_client(&self.info);
+        self.srv.tracking.disable(&self.info);
         self.srv.clients.remove(self.info.id);
     }
 }

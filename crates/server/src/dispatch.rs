@@ -7,7 +7,7 @@
 //! it, and records statistics, the slow log and the MONITOR feed. Handlers never
 //! repeat these checks.
 
-use crate::client::ClientInfo;
+use crate::client::{cflag, ClientInfo};
 use crate::cmd::SCtx;
 use crate::registry::{Entry, Exec};
 use crate::server::{unix_ms, Server};
@@ -177,6 +177,13 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
     }
     finish_effects(srv, s, out, reply_start);
     record(srv, &s.info, s.db, e, argv, out, &outcome);
+    // CLIENT CACHING applies to the one command after it (in a transaction, to
+    // the whole transaction).
+    if s.caching_set {
+        s.caching_set = false;
+    } else if s.multi.is_none() && s.info.has_flag(cflag::TRACKING_CACHING) {
+        s.info.set_flag(cflag::TRACKING_CACHING, false);
+    }
 }
 
 /// Picks up a new settings snapshot if the configuration changed.
@@ -228,6 +235,13 @@ pub fn record(
             }
         }
     });
+    if info.has_flag(cflag::TRACKING) {
+        if e.has(flag::READONLY) && !info.has_flag(cflag::TRACKING_BCAST) {
+            let mut pos = Vec::new();
+            shoal_commands::keys::key_positions(e.spec, argv, &mut pos);
+            srv.tracking.remember(info, pos.iter().map(|&i| &argv[i]));
+        }
+    }
     // Only this connection's task writes its counters: no read-modify-write needed.
     let n = info.tot_cmds.load(Relaxed);
     info.tot_cmds.store(n + 1, Relaxed);

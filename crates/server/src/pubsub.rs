@@ -87,7 +87,7 @@ impl PubSub {
     pub fn subscribe(&self, c: &Arc<ClientInfo>, space: Space, name: &Bytes) -> usize {
         let mut inner = self.inner.lock();
         let mut subs = c.subs.lock();
-        if subs.set_mut(space).insert(name.clone()) {
+        if subs.insert(space, name) {
             inner
                 .map(space)
                 .entry(name.clone())
@@ -101,7 +101,7 @@ impl PubSub {
     pub fn unsubscribe(&self, c: &ClientInfo, space: Space, name: &[u8]) -> usize {
         let mut inner = self.inner.lock();
         let mut subs = c.subs.lock();
-        if subs.set_mut(space).remove(name) {
+        if subs.remove(space, name) {
             remove_subscriber(inner.map(space), name, c.id);
         }
         subs.count(space)
@@ -109,7 +109,7 @@ impl PubSub {
 
     /// The client's subscriptions in `space` (for an UNSUBSCRIBE without names).
     pub fn names_of(&self, c: &ClientInfo, space: Space) -> Vec<Bytes> {
-        c.subs.lock().set_mut(space).iter().cloned().collect()
+        c.subs.lock().names(space)
     }
 
     /// Drops every subscription of a client (disconnect, RESET).
@@ -117,7 +117,8 @@ impl PubSub {
         let mut inner = self.inner.lock();
         let mut subs = c.subs.lock();
         for space in [Space::Channel, Space::Pattern, Space::Shard] {
-            for name in subs.set_mut(space).drain() {
+            for name in subs.names(space) {
+                subs.remove(space, &name);
                 remove_subscriber(inner.map(space), &name, c.id);
             }
         }
@@ -292,11 +293,41 @@ impl FormatCache {
 }
 
 impl Subs {
-    pub fn set_mut(&mut self, space: Space) -> &mut std::collections::HashSet<Bytes> {
+    /// Adds a subscription; false if the client already had it.
+    pub fn insert(&mut self, space: Space, name: &Bytes) -> bool {
         match space {
-            Space::Channel => &mut self.channels,
-            Space::Pattern => &mut self.patterns,
-            Space::Shard => &mut self.shard,
+            Space::Channel => self.channels.insert(name.clone()),
+            Space::Shard => self.shard.insert(name.clone()),
+            Space::Pattern => {
+                if self.patterns.contains(name) {
+                    return false;
+                }
+                self.patterns.push(name.clone());
+                true
+            }
+        }
+    }
+
+    /// Removes a subscription; false if the client did not have it.
+    pub fn remove(&mut self, space: Space, name: &[u8]) -> bool {
+        match space {
+            Space::Channel => self.channels.remove(name),
+            Space::Shard => self.shard.remove(name),
+            Space::Pattern => match self.patterns.iter().position(|p| p == name) {
+                Some(i) => {
+                    self.patterns.remove(i);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    pub fn names(&self, space: Space) -> Vec<Bytes> {
+        match space {
+            Space::Channel => self.channels.iter().cloned().collect(),
+            Space::Shard => self.shard.iter().cloned().collect(),
+            Space::Pattern => self.patterns.clone(),
         }
     }
 

@@ -35,6 +35,10 @@ fn client(c: &mut SCtx, argv: &[Bytes]) {
         "list" => list(c, argv),
         "kill" => kill(c, argv),
         "unblock" => unblock(c, argv),
+        "tracking" => super::tracking::tracking(c, argv),
+        "caching" => super::tracking::caching(c, argv),
+        "getredir" => super::tracking::getredir(c),
+        "trackinginfo" => super::tracking::trackinginfo(c),
         "pause" => pause(c, argv),
         "unpause" => {
             c.srv.pause.lock().kind = PauseKind::None;

@@ -78,6 +78,12 @@ fn reset(c: &mut SCtx, _argv: &[Bytes]) {
     c.s.authenticated = !c.srv.hot.has_password.load(Relaxed);
     c.srv.pubsub.remove_client(&c.s.info);
     c.s.refresh_subscriptions();
+    c.srv.tracking.disable(&c.s.info);
+    if let Some(_m) = c.s.multi.take() {
+        c.s.info.multi.store(-1, Relaxed);
+        c.s.info.set_flag(crate::client::cflag::MULTI, false);
+    }
+    crate::cmd::multi::forget_watches(c.srv, c.s);
     c.out.simple("RESET");
 }
 

@@ -187,7 +187,12 @@ fn clients(srv: &Server, out: &mut String) {
         "{}",
         srv.blocking.count.load(Relaxed)
     );
-    field!(out, "tracking_clients", "0");
+    field!(
+        out,
+        "tracking_clients",
+        "{}",
+        srv.tracking.clients.load(Relaxed)
+    );
     field!(out, "clients_in_timeout_table", "0");
 }
 
@@ -483,13 +488,14 @@ fn stats_section(srv: &Server, out: &mut String) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-        "unexpected_error_replies",
     ] {
         field!(out, k, "0");
     }
+    let (keys, items, prefixes) = srv.tracking.totals();
+    field!(out, "tracking_total_keys", "{}", keys);
+    field!(out, "tracking_total_items", "{}", items);
+    field!(out, "tracking_total_prefixes", "{}", prefixes);
+    field!(out, "unexpected_error_replies", "0");
     field!(out, "total_error_replies", "{}", t.total_error_replies);
     field!(out, "dump_payload_sanitizations", "0");
     field!(out, "total_reads_processed", "{}", t.commands_processed);

@@ -15,6 +15,7 @@ pub mod info;
 pub mod multi;
 pub mod observe;
 pub mod pubsub;
+pub mod tracking;
 
 /// The context of a server command: the server, the calling connection's state and
 /// the reply writer.
