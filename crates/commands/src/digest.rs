@@ -51,8 +51,14 @@ fn mix_object(d: &mut Digest, v: &Value, has_ttl: bool) {
                 e.with_bytes(|b| mix(d, b));
             }
         }
+        // Members are unordered: each one is xored in, so the order does not matter.
+        Value::Set(s) => {
+            for e in s.iter() {
+                e.with_bytes(|b| xor(d, b));
+            }
+        }
         // Scaffolding: the collection types add their contents with their code.
-        Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => {}
+        Value::Hash(_) | Value::ZSet(_) | Value::Stream(_) => {}
     }
     if has_ttl {
         xor(d, b"!!expire!!");
