@@ -515,13 +515,7 @@ mod tests {
         s.check().unwrap();
         assert_eq!(
             members(&s),
-            [
-                &b"-9223372036854775808"[..],
-                b"-3",
-                b"2",
-                b"5",
-                b"70000"
-            ]
+            [&b"-9223372036854775808"[..], b"-3", b"2", b"5", b"70000"]
         );
         assert!(s.contains(b"70000"));
         assert!(!s.contains(b"070000"));

@@ -47,7 +47,11 @@ fn put_rng(ctx: &mut Ctx<'_>, rng: SmallRng) {
 }
 
 fn srem_cmd(key: &Bytes, member: Vec<u8>) -> Vec<Bytes> {
-    vec![Bytes::from_static(b"SREM"), key.clone(), Bytes::from(member)]
+    vec![
+        Bytes::from_static(b"SREM"),
+        key.clone(),
+        Bytes::from(member),
+    ]
 }
 
 pub(super) fn spop(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
