@@ -24,7 +24,9 @@
 //! - a set in the keyspace is never empty (commands delete the key with its last
 //!   member); empty sets exist only transiently.
 //!
-//! [`Set`] is one pointer wide so that it does not grow [`crate::Value`].
+//! [`Set`] is one pointer wide so that it does not grow [`crate::Value`]; an intset
+//! costs one 32-byte block plus its members' bytes (the hashtable's larger header is
+//! boxed separately).
 
 use crate::list::Elem;
 use rand::Rng;
@@ -45,7 +47,8 @@ pub struct Set(Box<Repr>);
 #[derive(Clone)]
 enum Repr {
     Ints(IntSet),
-    Table(Dict<SmallBytes, ()>),
+    /// Boxed so that the common small intset allocates only what it uses.
+    Table(Box<Dict<SmallBytes, ()>>),
 }
 
 impl Default for Set {
@@ -84,7 +87,7 @@ impl Set {
 
     /// An empty hashtable set.
     pub fn new_table() -> Set {
-        Set(Box::new(Repr::Table(Dict::new())))
+        Set(Box::new(Repr::Table(Box::default())))
     }
 
     /// The empty set a key gets when `first` is about to be its first member
@@ -144,7 +147,9 @@ impl Set {
         match &*self.0 {
             Repr::Ints(i) => own + i.data.capacity(),
             Repr::Table(d) => {
-                own + d.heap_bytes() + d.keys().map(SmallBytes::heap_size).sum::<usize>()
+                own + std::mem::size_of::<Dict<SmallBytes, ()>>()
+                    + d.heap_bytes()
+                    + d.keys().map(SmallBytes::heap_size).sum::<usize>()
             }
         }
     }
@@ -161,7 +166,7 @@ impl Set {
     /// Converts an intset to a hashtable (Redis's `setTypeConvert`).
     pub fn convert_to_table(&mut self) {
         if let Repr::Ints(i) = &*self.0 {
-            let mut d = Dict::new();
+            let mut d: Box<Dict<SmallBytes, ()>> = Box::default();
             d.reserve(i.len());
             let mut buf = itoa::Buffer::new();
             for v in i.iter() {
@@ -325,12 +330,15 @@ impl Set {
     }
 }
 
+/// Adds `m` to a table with one hash lookup; returns whether it was new.
 fn add_to_table(d: &mut Dict<SmallBytes, ()>, m: &[u8]) -> bool {
-    if d.contains_key(m) {
-        return false;
+    match d.entry(m) {
+        shoal_ds::dict::Entry::Occupied(_) => false,
+        shoal_ds::dict::Entry::Vacant(v) => {
+            v.insert(());
+            true
+        }
     }
-    d.insert(SmallBytes::from(m), ());
-    true
 }
 
 /// Iterator over a set's members.
@@ -506,6 +514,7 @@ mod tests {
     #[test]
     fn one_pointer_wide() {
         assert_eq!(std::mem::size_of::<Set>(), std::mem::size_of::<usize>());
+        assert!(std::mem::size_of::<Repr>() <= 32);
     }
 
     #[test]
