@@ -184,9 +184,6 @@ fn srandmember_count(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Ok(i64::MIN) => return ctx.error(SRANDMEMBER_RANGE),
         Ok(v) => (v.unsigned_abs(), v < 0),
     };
-    if repeat && count > SRANDMEMBER_MAX_REPEAT {
-        return ctx.error(errors::NOT_INTEGER);
-    }
     let mut rng = take_rng(ctx);
     let (s, out) = set_and_out(ctx, &argv[1], Access::Read);
     let s = match s {
@@ -194,6 +191,9 @@ fn srandmember_count(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Ok(None) => return out.array(0),
         Ok(Some(s)) => s,
     };
+    if repeat && count > SRANDMEMBER_MAX_REPEAT {
+        return out.error(errors::NOT_INTEGER);
+    }
     let count = usize::try_from(count).unwrap_or(usize::MAX);
     let size = s.len();
     if count == 0 || size == 0 {
