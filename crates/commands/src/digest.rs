@@ -51,8 +51,14 @@ fn mix_object(d: &mut Digest, v: &Value, has_ttl: bool) {
                 e.with_bytes(|b| mix(d, b));
             }
         }
+        // Members are unordered: each one is xored in, so the order does not matter.
+        Value::Set(s) => {
+            for e in s.iter() {
+                e.with_bytes(|b| xor(d, b));
+            }
+        }
         // Scaffolding: the collection types add their contents with their code.
-        Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => {}
+        Value::Hash(_) | Value::ZSet(_) | Value::Stream(_) => {}
     }
     if has_ttl {
         xor(d, b"!!expire!!");
@@ -104,7 +110,7 @@ pub fn hex(d: &Digest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shoal_keyspace::{List, Str};
+    use shoal_keyspace::{List, Set, Str};
 
     #[test]
     fn matches_redis_for_one_key() {
@@ -147,5 +153,27 @@ mod tests {
         let mut dd = DatasetDigest::default();
         dd.add_db(0, std::iter::once(&shard), 0);
         assert_eq!(hex(&dd.result), "9144f7fbfef147b6579619e9e1725ed3f631ef71");
+    }
+
+    #[test]
+    fn matches_redis_for_sets() {
+        // Reference: Redis 7.0.15, db 0 holding only `SADD di 1 2 3` (an intset) and
+        // `SADD dh a b c 1` (a hashtable); the member order does not matter.
+        let di = || Value::Set(Set::from_members(512, ["1", "2", "3"]));
+        let dh = || Value::Set(Set::from_members(512, ["1", "c", "b", "a"]));
+        assert_eq!(
+            hex(&value_digest(&di(), false)),
+            "2a462a3f51a1db89738ebbeef0c47ce1bbc85246"
+        );
+        assert_eq!(
+            hex(&value_digest(&dh(), false)),
+            "6c563d3f017ec5083ac0b9f29fc635f90a47f2d9"
+        );
+        let mut shard = DbShard::default();
+        shard.set(b"di", di(), false, 0);
+        shard.set(b"dh", dh(), false, 0);
+        let mut dd = DatasetDigest::default();
+        dd.add_db(0, std::iter::once(&shard), 0);
+        assert_eq!(hex(&dd.result), "7a57b2d69fce9103faa06809684747a738c895d7");
     }
 }

@@ -147,6 +147,19 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Shared access to the locked shard with index `idx`, if this set holds it
+    /// (commands reading several keys at once, e.g. SINTER, hold one reference per key).
+    pub fn shard_ref(&self, idx: usize) -> Option<&Shard> {
+        match &self.guards {
+            Guards::None => None,
+            Guards::One(i, g) => (*i == idx).then_some(&**g),
+            Guards::Many(v) => v
+                .binary_search_by_key(&idx, |(i, _)| *i)
+                .ok()
+                .map(|p| &*v[p].1),
+        }
+    }
+
     /// Every locked shard, in index order.
     pub fn shards_mut(&mut self) -> Vec<&mut Shard> {
         match &mut self.guards {

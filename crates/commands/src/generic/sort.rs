@@ -117,8 +117,13 @@ fn input_of(v: &Value) -> Result<SortInput, ()> {
             items: l.iter().map(|e| Bytes::from(e.to_vec())).collect(),
             order: SortOrder::Native,
         }),
-        // Scaffolding: sets and sorted sets become sortable with their types.
-        Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => Err(()),
+        // Iteration order: ascending for an intset, arbitrary for a hashtable.
+        Value::Set(s) => Ok(SortInput {
+            items: s.iter().map(|e| Bytes::from(e.to_vec())).collect(),
+            order: SortOrder::Unordered,
+        }),
+        // Scaffolding: sorted sets become sortable with their type.
+        Value::Hash(_) | Value::ZSet(_) | Value::Stream(_) => Err(()),
     }
 }
 
