@@ -235,12 +235,13 @@ pub fn record(
             }
         }
     });
-    if info.has_flag(cflag::TRACKING) {
-        if e.has(flag::READONLY) && !info.has_flag(cflag::TRACKING_BCAST) {
-            let mut pos = Vec::new();
-            shoal_commands::keys::key_positions(e.spec, argv, &mut pos);
-            srv.tracking.remember(info, pos.iter().map(|&i| &argv[i]));
-        }
+    if info.has_flag(cflag::TRACKING)
+        && e.has(flag::READONLY)
+        && !info.has_flag(cflag::TRACKING_BCAST)
+    {
+        let mut pos = Vec::new();
+        shoal_commands::keys::key_positions(e.spec, argv, &mut pos);
+        srv.tracking.remember(info, pos.iter().map(|&i| &argv[i]));
     }
     // Only this connection's task writes its counters: no read-modify-write needed.
     let n = info.tot_cmds.load(Relaxed);
