@@ -3,10 +3,11 @@
 
 For each round, each server (alternating which goes first) is started fresh on
 an ephemeral loopback port and measured with redis-benchmark: SET, GET, INCR and
-MSET with 50 clients at pipeline depth 1 and 16, recording throughput, p50/p99
-latency and the server's CPU time per operation. Then each server is loaded
-with small string keys through `redis-cli --pipe` to measure resident memory per
-key. Medians over the rounds are printed with the ratio shoal/redis; raw
+MSET, LPUSH, HSET, ZADD and XADD with 50 clients at pipeline depth 1 and 16,
+recording throughput, p50/p99 latency and the server's CPU time per operation.
+Then each server is loaded through `redis-cli --pipe` with small string keys,
+hashes of 10 small fields and sorted sets of 10 members, each on a fresh server,
+to measure resident memory per key. Medians over the rounds are printed with the ratio shoal/redis; raw
 results go to bench/out/.
 """
 
@@ -29,7 +30,19 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-TESTS = ["set", "get", "incr", "mset"]
+# name -> redis-benchmark arguments selecting the test
+TESTS = {
+    "set": ["-t", "set"],
+    "get": ["-t", "get"],
+    "incr": ["-t", "incr"],
+    "mset": ["-t", "mset"],
+    "lpush": ["-t", "lpush"],
+    "hset": ["-t", "hset"],
+    "zadd": ["-t", "zadd"],
+    # redis-benchmark 7.0 has no xadd test: a custom command on one stream
+    "xadd": ["XADD", "bench:stream", "*", "field", "value"],
+}
+DEFAULT_TESTS = "set,get,incr,mset,lpush,hset,zadd,xadd"
 PIPELINES = [1, 16]
 
 
@@ -110,9 +123,11 @@ class Server:
 
 def run_benchmark(server, test, pipeline, n, clients, keyspace):
     args = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port), "-c", str(clients),
-            "-P", str(pipeline), "-n", str(n), "-t", test, "--csv"]
+            "-P", str(pipeline), "-n", str(n), "--csv"]
     if keyspace:
         args += ["-r", str(keyspace)]
+    # options first: a custom command must come last
+    args += TESTS[test]
     cpu0 = server.cpu_seconds()
     t0 = time.monotonic()
     out = subprocess.run(args, capture_output=True, timeout=900)
@@ -136,13 +151,40 @@ def run_benchmark(server, test, pipeline, n, clients, keyspace):
     }
 
 
+def resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
 def resp_sets(count):
-    """RESP for SET key:NNNNNNN v<3 bytes>, count times."""
-    parts = []
-    for i in range(count):
-        key = b"key:%07d" % i
-        parts.append(b"*3\r\n$3\r\nSET\r\n$11\r\n%s\r\n$3\r\nv%02d\r\n" % (key, i % 100))
-    return b"".join(parts)
+    """SET key:NNNNNNN v<2 digits>, count times."""
+    return b"".join(resp(b"SET", b"key:%07d" % i, b"v%02d" % (i % 100)) for i in range(count))
+
+
+def resp_hashes(count):
+    """HSET hash:NNNNNNN with 10 fields f0..f9 of small values, count times."""
+    fields = []
+    for f in range(10):
+        fields += [b"f%d" % f, b"v%d" % f]
+    return b"".join(resp(b"HSET", b"hash:%07d" % i, *fields) for i in range(count))
+
+
+def resp_zsets(count):
+    """ZADD zset:NNNNNNN with 10 members m0..m9 scored 0..9, count times."""
+    members = []
+    for m in range(10):
+        members += [b"%d" % m, b"m%d" % m]
+    return b"".join(resp(b"ZADD", b"zset:%07d" % i, *members) for i in range(count))
+
+
+# memory test name -> (payload builder, default key count)
+MEMORY = {
+    "strings": (resp_sets, 1_000_000),
+    "hash10": (resp_hashes, 100_000),
+    "zset10": (resp_zsets, 100_000),
+}
 
 
 def measure_memory(server, payload, count):
@@ -198,24 +240,41 @@ def main():
     ap.add_argument("--n-p16", type=int, default=2_000_000, help="requests per run at -P 16")
     ap.add_argument("--keyspace", type=int, default=100_000,
                     help="redis-benchmark -r (0: every request on the same key)")
-    ap.add_argument("--keys", type=int, default=1_000_000, help="keys loaded for the memory test")
+    ap.add_argument("--keys", type=int, default=0,
+                    help="keys per memory test (default: 1M strings, 100k hashes/zsets)")
+    ap.add_argument("--tests", default=DEFAULT_TESTS,
+                    help=f"comma-separated throughput tests ({', '.join(TESTS)})")
+    ap.add_argument("--memory", default=",".join(MEMORY),
+                    help=f"comma-separated memory tests ({', '.join(MEMORY)}; empty: none)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: checks that the script works")
     ap.add_argument("--out", default=str(HERE / "out"))
     args = ap.parse_args()
     if args.quick:
-        args.rounds, args.n_p1, args.n_p16, args.keys = 1, 20_000, 100_000, 50_000
+        args.rounds, args.n_p1, args.n_p16, args.keys = 1, 20_000, 100_000, 20_000
+    tests = [t for t in args.tests.split(",") if t]
+    mem_tests = [m for m in args.memory.split(",") if m]
+    for t in tests:
+        if t not in TESTS:
+            sys.exit(f"unknown test {t!r}")
+    for m in mem_tests:
+        if m not in MEMORY:
+            sys.exit(f"unknown memory test {m!r}")
 
     servers = {"shoal": args.shoal, "redis": args.redis}
     for tool in ("redis-benchmark", "redis-cli"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found: apt-get install redis-tools")
 
-    results = {name: {"bench": {}, "memory": [], "errors": []} for name in servers}
+    results = {name: {"bench": {}, "memory": {}, "errors": []} for name in servers}
     load = os.getloadavg()[0]
     if load > 0.5:
         print(f"warning: load average is {load:.2f} before starting: other work on this machine "
               f"will make the numbers noisy (compare cpu us/op, which suffers least)", flush=True)
-    payload = resp_sets(args.keys)
+    payloads = {}
+    for m in mem_tests:
+        build, default = MEMORY[m]
+        count = args.keys or default
+        payloads[m] = (build(count), count)
     started = datetime.datetime.now()
 
     for rnd in range(args.rounds):
@@ -233,7 +292,7 @@ def main():
             try:
                 for p in PIPELINES:
                     n = args.n_p1 if p == 1 else args.n_p16
-                    for test in TESTS:
+                    for test in tests:
                         key = f"{test.upper()} P{p}"
                         try:
                             if not server.alive():
@@ -249,27 +308,29 @@ def main():
                               flush=True)
             finally:
                 server.stop()
-            # memory, on a fresh server
-            try:
-                server = Server(name, binary)
-            except Exception as e:  # noqa: BLE001
-                results[name]["errors"].append(f"round {rnd + 1}: start (memory): {e}")
-                continue
-            try:
-                m = measure_memory(server, payload, args.keys)
-                results[name]["memory"].append(m)
-                print(f"  memory: {m['bytes_per_key']:.1f} bytes/key over {args.keys} keys "
-                      f"(RSS {m['rss_before'] / 2**20:.1f} -> {m['rss_after'] / 2**20:.1f} MiB)",
-                      flush=True)
-            except Exception as e:  # noqa: BLE001
-                print(f"  memory: FAILED: {e}", flush=True)
-                results[name]["errors"].append(f"round {rnd + 1}: memory: {e}")
-            finally:
-                server.stop()
+            # memory, each kind on a fresh server
+            for m in mem_tests:
+                payload, count = payloads[m]
+                try:
+                    server = Server(name, binary)
+                except Exception as e:  # noqa: BLE001
+                    results[name]["errors"].append(f"round {rnd + 1}: start (memory): {e}")
+                    continue
+                try:
+                    r = measure_memory(server, payload, count)
+                    results[name]["memory"].setdefault(m, []).append(r)
+                    print(f"  memory {m}: {r['bytes_per_key']:.1f} bytes/key over {count} keys "
+                          f"(RSS {r['rss_before'] / 2**20:.1f} -> "
+                          f"{r['rss_after'] / 2**20:.1f} MiB)", flush=True)
+                except Exception as e:  # noqa: BLE001
+                    print(f"  memory {m}: FAILED: {e}", flush=True)
+                    results[name]["errors"].append(f"round {rnd + 1}: memory {m}: {e}")
+                finally:
+                    server.stop()
 
     # medians and the table
     rows = []
-    keys = [f"{t.upper()} P{p}" for p in PIPELINES for t in TESTS]
+    keys = [f"{t.upper()} P{p}" for p in PIPELINES for t in tests]
     metrics = [("rps", "rps", True), ("p50_ms", "p50 ms", False), ("p99_ms", "p99 ms", False),
                ("cpu_us_per_op", "cpu us/op", False)]
     summary = {}
@@ -279,18 +340,21 @@ def main():
                     for name in servers}
             summary[f"{key} {label}"] = vals
             rows.append((f"{key} {label}", vals["shoal"], vals["redis"]))
-    mem = {name: median([m["bytes_per_key"] for m in results[name]["memory"]]) for name in servers}
-    summary["memory bytes/key"] = mem
-    rows.append(("memory bytes/key", mem["shoal"], mem["redis"]))
+    for m in mem_tests:
+        mem = {name: median([r["bytes_per_key"] for r in results[name]["memory"].get(m, [])])
+               for name in servers}
+        summary[f"memory {m} bytes/key"] = mem
+        rows.append((f"mem {m} bytes/key", mem["shoal"], mem["redis"]))
 
-    lines = [f"{'metric':<22} {'shoal':>14} {'redis':>14} {'shoal/redis':>12}"]
+    lines = [f"{'metric':<26} {'shoal':>14} {'redis':>14} {'shoal/redis':>12}"]
     for label, s, r in rows:
         ratio = f"{s / r:.2f}" if s is not None and r else "-"
-        lines.append(f"{label:<22} {fmt(s):>14} {fmt(r):>14} {ratio:>12}")
+        lines.append(f"{label:<26} {fmt(s):>14} {fmt(r):>14} {ratio:>12}")
     table = "\n".join(lines)
     print()
     print(f"medians over {args.rounds} round(s); -c {args.clients}, -r {args.keyspace}, "
-          f"-n {args.n_p1} at P1 / {args.n_p16} at P16; memory: {args.keys} keys")
+          f"-n {args.n_p1} at P1 / {args.n_p16} at P16; memory: "
+          + ", ".join(f"{m} {payloads[m][1]} keys" for m in mem_tests))
     print(table)
     for name in servers:
         for e in results[name]["errors"]:
