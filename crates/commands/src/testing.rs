@@ -23,6 +23,9 @@ pub struct TestDb {
     /// The `dirty` and the propagation of the last call.
     pub last_dirty: u64,
     pub last_propagate: Propagate,
+    /// The keyspace notifications of the last call (set `ev.want.classes` to
+    /// record them).
+    pub last_notices: Vec<shoal_keyspace::Notice>,
 }
 
 impl Default for TestDb {
@@ -38,6 +41,7 @@ impl Default for TestDb {
             dirty: 0,
             last_dirty: 0,
             last_propagate: Propagate::AsIs,
+            last_notices: Vec::new(),
         }
     }
 }
@@ -125,6 +129,7 @@ impl TestDb {
         self.last_dirty = ctx.dirty;
         self.last_propagate = std::mem::take(&mut ctx.propagate);
         drop(ctx);
+        self.last_notices = std::mem::take(&mut self.ev.notices);
         self.ev.clear();
         out.buf
     }
