@@ -197,22 +197,29 @@ impl Hash {
 
     /// Sets `field` to `value`; returns whether the field is new. A compact hash
     /// keeps the field's place when it exists and appends it otherwise, and turns
-    /// into a table past the limits.
+    /// into a table past the limits (checked on every write, updates included).
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: &Limits) -> bool {
         if let Repr::Pack(b) = &mut self.0 {
             let fits = field.len() <= limits.max_value
                 && value.len() <= limits.max_value
                 && b.len() + field.len() + value.len() <= PACK_MAX_BYTES;
             if fits {
-                if let Some(slot) = pack::find(b, &Needle::new(field)) {
-                    pack::replace_value(b, slot, value);
-                    return false;
-                }
-                pack::push(b, field, value);
+                let new = match pack::find(b, &Needle::new(field)) {
+                    Some(slot) => {
+                        pack::replace_value(b, slot, value);
+                        false
+                    }
+                    None => {
+                        pack::push(b, field, value);
+                        true
+                    }
+                };
+                // Checked after an update too (as Redis does): a hash left over
+                // the limit by a CONFIG SET converts at its next write.
                 if pack::count(b) > limits.max_entries {
                     self.convert();
                 }
-                return true;
+                return new;
             }
             self.convert();
         }

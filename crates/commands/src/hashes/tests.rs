@@ -228,6 +228,14 @@ fn encodings_at_the_thresholds() {
     t.cmd(&["HINCRBYFLOAT", "j", "a", "0.0000001"]);
     assert_eq!(encoding(&mut t, "j"), bulk("hashtable"));
 
+    // Limits lowered under an existing hash: its next write converts it, even an
+    // update of an existing field.
+    t.cmd(&["HSET", "u", "a", "1", "b", "2", "c", "3"]);
+    t.settings.hash_max_listpack_entries = 2;
+    assert_eq!(encoding(&mut t, "u"), bulk("listpack"));
+    t.cmd(&["HSET", "u", "a", "2"]);
+    assert_eq!(encoding(&mut t, "u"), bulk("hashtable"));
+
     t.settings.hash_max_listpack_entries = 0;
     t.cmd(&["HSET", "z", "a", "1"]);
     assert_eq!(encoding(&mut t, "z"), bulk("hashtable"));

@@ -118,6 +118,11 @@ fn converts_at_the_limits_and_never_back() {
     assert_eq!(h.encoding(), "hashtable");
     assert_eq!(h.len(), 2);
 
+    // Limits lowered under an existing hash: the next write converts, even an update.
+    let mut h = Hash::from_pairs(&lim, [("a", "1"), ("b", "2"), ("c", "3")]);
+    assert!(!h.set(b"a", b"2", &Limits::new(2, 5)));
+    assert_eq!(h.encoding(), "hashtable");
+
     let mut h = Hash::from_pairs(&lim, [("a", "1")]);
     h.set(b"a", b"123456", &lim);
     assert_eq!(h.encoding(), "hashtable");
