@@ -57,8 +57,8 @@ fn mix_object(d: &mut Digest, v: &Value, has_ttl: bool) {
         Value::Hash(h) => {
             for (k, v) in h.iter() {
                 let mut pair = [0u8; 20];
-                k.with_bytes(|b| mix(&mut pair, b));
-                v.with_bytes(|b| mix(&mut pair, b));
+                mix(&mut pair, k);
+                mix(&mut pair, v);
                 xor(d, &pair);
             }
         }

@@ -23,7 +23,6 @@
 
 mod pack;
 
-use crate::list::{Elem, Needle};
 use rand::Rng;
 use shoal_ds::dict::Dict;
 use shoal_ds::smallbytes::SmallBytes;
@@ -79,16 +78,11 @@ impl Default for Hash {
 
 impl fmt::Debug for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = |e: Elem<'_>| e.with_bytes(|b| String::from_utf8_lossy(b).into_owned());
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         f.debug_map()
             .entries(self.iter().map(|(k, v)| (text(k), text(v))))
             .finish()
     }
-}
-
-/// Renders an element into a table string.
-fn small(e: Elem<'_>) -> SmallBytes {
-    e.with_bytes(|b| SmallBytes::from(b))
 }
 
 impl Hash {
@@ -159,19 +153,16 @@ impl Hash {
     }
 
     /// The value of `field`.
-    pub fn get(&self, field: &[u8]) -> Option<Elem<'_>> {
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.0 {
-            Repr::Pack(b) => {
-                let slot = pack::find(b, &Needle::new(field))?;
-                Some(pack::read_at(b, slot.value).0)
-            }
-            Repr::Table(t) => t.get(field).map(|v| Elem::Bytes(v)),
+            Repr::Pack(b) => pack::find(b, field).map(|slot| pack::value_at(b, slot)),
+            Repr::Table(t) => t.get(field).map(|v| v.as_bytes()),
         }
     }
 
     pub fn contains(&self, field: &[u8]) -> bool {
         match &self.0 {
-            Repr::Pack(b) => pack::find(b, &Needle::new(field)).is_some(),
+            Repr::Pack(b) => pack::find(b, field).is_some(),
             Repr::Table(t) => t.contains_key(field),
         }
     }
@@ -199,51 +190,84 @@ impl Hash {
     /// keeps the field's place when it exists and appends it otherwise, and turns
     /// into a table past the limits (checked on every write, updates included).
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: &Limits) -> bool {
+        self.set_many([(field, value)], limits) == 1
+    }
+
+    /// Sets every pair in order, as that many [`Hash::set`] calls; returns how many
+    /// fields were new. A compact hash grows its buffer once for all of them.
+    pub fn set_many<'p, I>(&mut self, pairs: I, limits: &Limits) -> usize
+    where
+        I: IntoIterator<Item = (&'p [u8], &'p [u8])>,
+        I::IntoIter: Clone,
+    {
+        let mut pairs = pairs.into_iter();
+        let mut pending = None;
+        let mut created = 0;
         if let Repr::Pack(b) = &mut self.0 {
-            let fits = field.len() <= limits.max_value
-                && value.len() <= limits.max_value
-                && b.len() + field.len() + value.len() <= PACK_MAX_BYTES;
-            if fits {
-                let new = match pack::find(b, &Needle::new(field)) {
-                    Some(slot) => {
-                        pack::replace_value(b, slot, value);
-                        false
-                    }
+            let mut buf = std::mem::take(b).into_vec();
+            let grow = pairs
+                .clone()
+                .map(|(f, v)| pack::pair_len(f.len(), v.len()))
+                .fold(0usize, usize::saturating_add);
+            buf.reserve_exact(grow.min(PACK_MAX_BYTES));
+            let mut n = pack::count(&buf);
+            let mut convert = false;
+            for (field, value) in pairs.by_ref() {
+                let fits = field.len() <= limits.max_value
+                    && value.len() <= limits.max_value
+                    && buf.len() + pack::pair_len(field.len(), value.len()) <= PACK_MAX_BYTES;
+                if !fits {
+                    // This pair goes into the table, with the rest.
+                    pending = Some((field, value));
+                    convert = true;
+                    break;
+                }
+                match pack::find(&buf, field) {
+                    Some(slot) => pack::replace_value(&mut buf, slot, value),
                     None => {
-                        pack::push(b, field, value);
-                        true
+                        pack::push(&mut buf, field, value);
+                        n += 1;
+                        created += 1;
                     }
-                };
+                }
                 // Checked after an update too (as Redis does): a hash left over
                 // the limit by a CONFIG SET converts at its next write.
-                if pack::count(b) > limits.max_entries {
-                    self.convert();
+                if n > limits.max_entries {
+                    convert = true;
+                    break;
                 }
-                return new;
+            }
+            *b = buf.into_boxed_slice();
+            if !convert {
+                return created;
             }
             self.convert();
         }
         let Repr::Table(t) = &mut self.0 else {
             unreachable!("the compact case returned or converted above");
         };
-        match t.entry(field) {
-            shoal_ds::dict::Entry::Occupied(mut o) => {
-                o.insert(SmallBytes::from(value));
-                false
-            }
-            shoal_ds::dict::Entry::Vacant(v) => {
-                v.insert(SmallBytes::from(value));
-                true
+        for (field, value) in pending.into_iter().chain(pairs) {
+            match t.entry(field) {
+                shoal_ds::dict::Entry::Occupied(mut o) => {
+                    o.insert(SmallBytes::from(value));
+                }
+                shoal_ds::dict::Entry::Vacant(v) => {
+                    v.insert(SmallBytes::from(value));
+                    created += 1;
+                }
             }
         }
+        created
     }
 
     /// Removes `field`; returns whether it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.0 {
-            Repr::Pack(b) => match pack::find(b, &Needle::new(field)) {
+            Repr::Pack(b) => match pack::find(b, field) {
                 Some(slot) => {
-                    pack::remove(b, slot);
+                    let mut buf = std::mem::take(b).into_vec();
+                    pack::remove(&mut buf, slot);
+                    *b = buf.into_boxed_slice();
                     true
                 }
                 None => false,
@@ -260,7 +284,7 @@ impl Hash {
         let mut t = Table::new();
         t.reserve(pack::count(b));
         for (f, v) in pack::Pairs::new(b) {
-            t.insert(small(f), small(v));
+            t.insert(SmallBytes::from(f), SmallBytes::from(v));
         }
         self.0 = Repr::Table(Box::new(t));
     }
@@ -274,7 +298,7 @@ impl Hash {
     }
 
     /// A uniformly random pair.
-    pub fn random_pair<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(Elem<'_>, Elem<'_>)> {
+    pub fn random_pair<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(&[u8], &[u8])> {
         match &self.0 {
             Repr::Pack(b) => {
                 let n = pack::count(b);
@@ -285,7 +309,7 @@ impl Hash {
             }
             Repr::Table(t) => t
                 .random_entry(rng)
-                .map(|(k, v)| (Elem::Bytes(k), Elem::Bytes(v))),
+                .map(|(k, v)| (k.as_bytes(), v.as_bytes())),
         }
     }
 
@@ -295,7 +319,7 @@ impl Hash {
         &self,
         rng: &mut R,
         count: usize,
-        mut f: impl FnMut(Elem<'_>, Elem<'_>) -> bool,
+        mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) {
         match &self.0 {
             Repr::Pack(b) => {
@@ -316,7 +340,7 @@ impl Hash {
                     let Some((k, v)) = t.random_entry(rng) else {
                         return;
                     };
-                    if !f(Elem::Bytes(k), Elem::Bytes(v)) {
+                    if !f(k, v) {
                         return;
                     }
                 }
@@ -331,7 +355,7 @@ impl Hash {
         &self,
         rng: &mut R,
         count: usize,
-        mut f: impl FnMut(Elem<'_>, Elem<'_>),
+        mut f: impl FnMut(&[u8], &[u8]),
     ) {
         let len = self.len();
         let count = count.min(len);
@@ -357,7 +381,7 @@ impl Hash {
                     let j = rng.gen_range(i..all.len());
                     all.swap(i, j);
                     let (k, v) = all[i];
-                    f(Elem::Bytes(k), Elem::Bytes(v));
+                    f(k, v);
                 }
             }
             Repr::Table(t) => {
@@ -369,7 +393,7 @@ impl Hash {
                         return;
                     };
                     if seen.insert(k as *const SmallBytes as usize) {
-                        f(Elem::Bytes(k), Elem::Bytes(v));
+                        f(k, v);
                     }
                 }
             }
@@ -379,7 +403,7 @@ impl Hash {
     /// One step of HSCAN over a table: calls `f` with the pairs of the bucket at
     /// `cursor` and returns the next cursor (0 when done). A compact hash has no
     /// cursor: it yields every pair and returns 0.
-    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(Elem<'_>, Elem<'_>)) -> u64 {
+    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
         match &self.0 {
             Repr::Pack(b) => {
                 for (k, v) in pack::Pairs::new(b) {
@@ -387,7 +411,7 @@ impl Hash {
                 }
                 0
             }
-            Repr::Table(t) => t.scan(cursor, |k, v| f(Elem::Bytes(k), Elem::Bytes(v))),
+            Repr::Table(t) => t.scan(cursor, |k, v| f(k, v)),
         }
     }
 
@@ -419,24 +443,15 @@ enum IterRepr<'a> {
 }
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (Elem<'a>, Elem<'a>);
+    type Item = (&'a [u8], &'a [u8]);
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
             IterRepr::Pack(p) => p.next(),
-            IterRepr::Table(t) => t.next().map(|(k, v)| (Elem::Bytes(k), Elem::Bytes(v))),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        match &self.0 {
-            IterRepr::Pack(p) => p.size_hint(),
-            IterRepr::Table(t) => t.size_hint(),
+            IterRepr::Table(t) => t.next().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
         }
     }
 }
-
-impl ExactSizeIterator for Iter<'_> {}
 
 #[cfg(test)]
 mod tests;

@@ -15,9 +15,8 @@ use super::hash_and_out;
 use crate::args::{self, kw};
 use crate::ctx::{Ctx, WrongType};
 use crate::errors;
-use crate::lists::reply_elem;
 use bytes::Bytes;
-use shoal_keyspace::{Access, Elem};
+use shoal_keyspace::Access;
 use shoal_resp::{Proto, ReplyWriter};
 
 /// Most elements a draw with repetition may return (16M: a reply of hundreds of MB).
@@ -31,7 +30,7 @@ pub(super) fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
             Err(WrongType) => out.error(errors::WRONGTYPE),
             Ok(None) => out.null(),
             Ok(Some(h)) => match h.random_pair(&mut rng) {
-                Some((k, _)) => reply_elem(out, k),
+                Some((k, _)) => out.bulk(k),
                 None => out.null(),
             },
         }
@@ -54,13 +53,13 @@ pub(super) fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
 }
 
 /// Replies one drawn pair in the shape of the call.
-fn reply_pair(out: &mut ReplyWriter, withvalues: bool, k: Elem<'_>, v: Elem<'_>) {
+fn reply_pair(out: &mut ReplyWriter, withvalues: bool, k: &[u8], v: &[u8]) {
     if withvalues && out.proto == Proto::Resp3 {
         out.array(2);
     }
-    reply_elem(out, k);
+    out.bulk(k);
     if withvalues {
-        reply_elem(out, v);
+        out.bulk(v);
     }
 }
 

@@ -1,11 +1,9 @@
 //! HGET HMGET HGETALL HKEYS HVALS HLEN HSTRLEN HEXISTS: the hash commands that only
-//! read. Replies are written straight from the stored entries (integers of a
-//! compact hash are rendered on the fly).
+//! read. Replies are written straight from the stored bytes.
 
 use super::{hash_and_out, len_i64};
 use crate::ctx::{Ctx, WrongType};
 use crate::errors;
-use crate::lists::reply_elem;
 use bytes::Bytes;
 use shoal_keyspace::Access;
 
@@ -16,7 +14,7 @@ pub(super) fn hget(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Ok(None) => out.null(),
         Ok(Some(h)) => match h.get(&argv[2]) {
             None => out.null(),
-            Some(v) => reply_elem(out, v),
+            Some(v) => out.bulk(v),
         },
     }
 }
@@ -32,7 +30,7 @@ pub(super) fn hmget(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     for f in fields {
         match h.as_deref().and_then(|h| h.get(f)) {
             None => out.null(),
-            Some(v) => reply_elem(out, v),
+            Some(v) => out.bulk(v),
         }
     }
 }
@@ -61,10 +59,10 @@ fn getall_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], part: Part) {
     }
     for (k, v) in h.iter() {
         if part != Part::Values {
-            reply_elem(out, k);
+            out.bulk(k);
         }
         if part != Part::Fields {
-            reply_elem(out, v);
+            out.bulk(v);
         }
     }
 }

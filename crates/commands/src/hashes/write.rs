@@ -11,7 +11,7 @@ use crate::ctx::{Ctx, Propagate, WrongType};
 use crate::errors;
 use bytes::Bytes;
 use shoal_ds::num::LongDouble;
-use shoal_keyspace::{class, Access, Elem};
+use shoal_keyspace::{class, Access};
 
 pub(super) fn hset(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     hset_generic(ctx, argv, "hset");
@@ -33,10 +33,7 @@ fn hset_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], name: &str) {
         Err(WrongType) => return ctx.wrong_type(),
         Ok(h) => {
             h.prepare(pairs.iter().map(|a| a.len()), &lim);
-            pairs
-                .chunks_exact(2)
-                .filter(|p| h.set(&p[0], &p[1], &lim))
-                .count()
+            h.set_many(pairs.chunks_exact(2).map(|p| (&p[0][..], &p[1][..])), &lim)
         }
     };
     if name == "hset" {
@@ -108,8 +105,7 @@ pub(super) fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     };
     let old = match h.get(field) {
         None => 0,
-        Some(Elem::Int(v)) => v,
-        Some(Elem::Bytes(b)) => match shoal_ds::num::parse_i64(b) {
+        Some(b) => match shoal_ds::num::parse_i64(b) {
             Some(v) => v,
             None => return ctx.error(errors::HASH_NOT_INTEGER),
         },
@@ -139,8 +135,7 @@ pub(super) fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     };
     let old = match h.get(field) {
         None => LongDouble::ZERO,
-        Some(Elem::Int(v)) => LongDouble::from_i64(v),
-        Some(Elem::Bytes(b)) => match LongDouble::parse(b) {
+        Some(b) => match LongDouble::parse(b) {
             Some(v) => v,
             None => return ctx.error(errors::HASH_NOT_FLOAT),
         },

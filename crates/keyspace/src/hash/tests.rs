@@ -14,6 +14,12 @@ fn as_map(h: &Hash) -> BTreeMap<Vec<u8>, Vec<u8>> {
 #[test]
 fn value_stays_small() {
     assert_eq!(std::mem::size_of::<Hash>(), 16);
+    // Ten short pairs: one byte of header each.
+    let h = Hash::from_pairs(
+        &Limits::default(),
+        (0..10).map(|i| (format!("f{i}"), format!("v{i}"))),
+    );
+    assert_eq!(h.heap_bytes(), 50);
     assert!(std::mem::size_of::<crate::Value>() <= 24);
 }
 
@@ -43,7 +49,7 @@ fn compact_keeps_insertion_order_and_updates_in_place() {
     assert!(h.set(b"b", b"y", &lim));
     let keys: Vec<_> = h.iter().map(|(k, _)| k.to_vec()).collect();
     assert_eq!(keys, vec![b"a".to_vec(), b"c".to_vec(), b"b".to_vec()]);
-    assert_eq!(h.get(b"c"), Some(Elem::Int(-300)));
+    assert_eq!(h.get(b"c"), Some(&b"-300"[..]));
     assert_eq!(h.get(b"zz"), None);
     assert!(h.remove(b"a") && h.remove(b"b") && h.remove(b"c"));
     assert!(h.is_empty());
@@ -162,13 +168,13 @@ fn random_draws() {
         }
         let mut n = 0;
         h.random_pairs(&mut rng, 500, |k, v| {
-            assert_eq!(all.get(&k.to_vec()), Some(&v.to_vec()));
+            assert_eq!(all.get(k), Some(&v.to_vec()));
             n += 1;
             true
         });
         assert_eq!(n, 500);
         let (k, _) = h.random_pair(&mut rng).unwrap();
-        assert!(all.contains_key(&k.to_vec()));
+        assert!(all.contains_key(k));
     }
     let mut n = 0;
     Hash::new().random_pairs(&mut rng, 5, |_, _| {
@@ -218,4 +224,33 @@ fn model_check_against_a_map() {
         }
         assert_eq!(as_map(&h), model);
     }
+}
+
+#[test]
+fn header_boundaries() {
+    let lim = Limits::new(512, 1000);
+    let mut h = Hash::new();
+    let mut model = BTreeMap::new();
+    for flen in [0usize, 1, 13, 14, 15, 16, 127, 128, 300] {
+        for vlen in [0usize, 1, 14, 15, 16, 127, 128, 300] {
+            let f = format!("{flen}-{vlen}-").into_bytes();
+            let f: Vec<u8> = f.iter().copied().cycle().take(flen.max(f.len())).collect();
+            let v = vec![b'v'; vlen];
+            h.set(&f, &v, &lim);
+            model.insert(f, v);
+        }
+    }
+    h.check().unwrap();
+    assert_eq!(as_map(&h), model);
+    // Values that change header size in place.
+    for (f, _) in model.clone() {
+        for vlen in [16usize, 0, 15, 200] {
+            let v = vec![b'w'; vlen];
+            assert!(!h.set(&f, &v, &lim));
+            model.insert(f.clone(), v);
+            h.check().unwrap();
+        }
+    }
+    assert_eq!(as_map(&h), model);
+    assert_eq!(h.encoding(), "listpack");
 }
