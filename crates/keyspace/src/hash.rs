@@ -1,6 +1,6 @@
 //! The hash value: a map from field to value, in one of Redis's two encodings.
 //!
-//! - "listpack": small hashes live in one exact-size byte buffer of packed entries
+//! - "listpack": small hashes live in one exact-size byte buffer of packed pairs
 //!   (layout in [`pack`]), pairs in insertion order, as Redis's listpack keeps them,
 //!   so HGETALL/HKEYS/HSCAN of a small hash answer in Redis's order. A field is found
 //!   by a linear walk, as in Redis (the buffer is small by construction).
@@ -16,6 +16,12 @@
 //!
 //! [`Hash`] is two words (the buffer is a boxed slice, the table a box), so it does
 //! not grow [`crate::Value`].
+//!
+//! Memory, measured as RSS growth over 100,000 keys of 10 pairs (glibc malloc):
+//! pairs `f0 v0` .. `f9 v9` take 147 bytes per key against Redis 7.0's 177 (0.83);
+//! pairs `field:N value-NNNNN` 294 against 352 (0.83). A compact hash costs exactly
+//! its malloc chunk (request + 8, rounded up to 16); the rest is the keyspace's cost
+//! per key (83 bytes at this size, as for a short string).
 //!
 //! Invariants: a pack's pairs have distinct fields; a hash in the keyspace is never
 //! empty (commands delete the key with its last field; this module allows empty
