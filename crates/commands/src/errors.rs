@@ -76,6 +76,18 @@ pub const NUMKEYS_NOT_POSITIVE: &str = "ERR numkeys should be greater than 0";
 /// LMPOP/BLMPOP COUNT not a positive integer.
 pub const COUNT_NOT_POSITIVE: &str = "ERR count should be greater than 0";
 
+/// HINCRBY on a field whose value is not an integer.
+pub const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+/// HINCRBYFLOAT on a field whose value is not a number.
+pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+/// HINCRBYFLOAT with an infinite increment.
+pub const VALUE_NAN_OR_INF: &str = "ERR value is NaN or Infinity";
+/// HRANDFIELD ... WITHVALUES with a count beyond +-LONG_MAX/2.
+pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
+/// HRANDFIELD's count is LONG_MIN (the range is -LONG_MAX..=LONG_MAX).
+pub const RANDOM_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
 /// `ERR invalid expire time in 'set' command`
 pub fn invalid_expire(cmd: &str) -> String {
     format!("ERR invalid expire time in '{cmd}' command")

@@ -195,9 +195,8 @@ fn lookup_string(ctx: &mut Ctx, key: &[u8], field: Option<&[u8]>) -> Option<Byte
     let e = ctx.read(key)?;
     match (&e.value, field) {
         (Value::Str(s), None) => Some(Bytes::from(s.to_vec())),
-        // Hash fields need the hash type.
-        (Value::Str(_), Some(_)) => None,
-        // Scaffolding: hash fields are read once hashes exist.
+        (Value::Hash(h), Some(f)) => h.get(f).map(Bytes::copy_from_slice),
+        // A string pattern needs a string key, a field pattern a hash.
         (_, _) => None,
     }
 }
