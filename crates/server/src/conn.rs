@@ -118,7 +118,19 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                     }
                     let mut before = out.len();
                     let mode_before = s.reply_mode;
-                    dispatch(&srv, &mut s, &mut out, &argv);
+                    match admit(&srv, &argv).await {
+                        Admit::Run => {
+                            dispatch(&srv, &mut s, &mut out, &argv);
+                            srv.gate.leave();
+                        }
+                        Admit::Bypass => dispatch(&srv, &mut s, &mut out, &argv),
+                        Admit::Busy => {
+                            s.script_busy = true;
+                            dispatch(&srv, &mut s, &mut out, &argv);
+                            s.script_busy = false;
+                        }
+                    }
+                    s.now_ms = unix_ms();
                     if let Some(block) = s.block.take() {
                         // Send what came before, then wait: later requests in the
                         // buffer stay queued behind the blocked one, as in Redis.
@@ -372,4 +384,53 @@ async fn wait_unpaused(srv: &Server) {
         let wait = Duration::from_millis((until - now) as u64);
         let _ = tokio::time::timeout(wait, srv.pause_changed.notified()).await;
     }
+}
+
+/// How a command may run with respect to an exclusive section (a script).
+enum Admit {
+    /// Normally: no section runs (the thread's gate flag is now set).
+    Run,
+    /// Without touching the keyspace, while a section runs (SCRIPT KILL, ...).
+    Bypass,
+    /// Refused with BUSY (dispatch still makes its earlier checks first).
+    Busy,
+}
+
+/// Waits while a script runs, up to `busy-reply-threshold` after its start; then
+/// the command gets BUSY. Commands flagged allow-busy that never touch the
+/// keyspace pass at once.
+async fn admit(srv: &Server, argv: &[bytes::Bytes]) -> Admit {
+    loop {
+        if srv.gate.enter() {
+            return Admit::Run;
+        }
+        if may_bypass(srv, argv) {
+            return Admit::Bypass;
+        }
+        let Some(since) = srv.gate.exclusive_since() else {
+            continue;
+        };
+        let threshold = srv.hot.busy_reply_threshold_ms.load(Relaxed).max(0);
+        let elapsed = unix_ms() - since;
+        if elapsed >= threshold {
+            return Admit::Busy;
+        }
+        srv.gate
+            .wait(Duration::from_millis((threshold - elapsed) as u64))
+            .await;
+    }
+}
+
+/// Allow-busy commands that do not read the keyspace (WATCH does, for the
+/// watched keys' deadlines, so it waits like any other command).
+fn may_bypass(srv: &Server, argv: &[bytes::Bytes]) -> bool {
+    let Some(top) = srv.registry.lookup(&argv[0]) else {
+        return true; // "unknown command" touches nothing
+    };
+    let e = if !top.subs.is_empty() && argv.len() >= 2 {
+        srv.registry.sub(top, &argv[1]).unwrap_or(top)
+    } else {
+        top
+    };
+    e.has(shoal_commands::spec::flag::ALLOW_BUSY) && top.spec.name != "watch"
 }

@@ -56,6 +56,9 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
         let msg = errors::subscribed_mode(&e.full_name);
         return reject(s, out, Some(e), &msg);
     }
+    if s.script_busy && !e.has(flag::ALLOW_BUSY) {
+        return reject(s, out, Some(e), srv.gate.busy_error());
+    }
     if let Some(m) = &mut s.multi {
         if !matches!(
             top.spec.name,

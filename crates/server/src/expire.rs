@@ -33,16 +33,27 @@ pub async fn run(srv: Arc<Server>) {
         if !srv.hot.active_expire.load(Relaxed) {
             continue;
         }
+        // Not while a script runs: it owns the keyspace, and time stands still
+        // for it.
+        if !srv.gate.enter() {
+            continue;
+        }
         let budget = period / 4;
-        shard_cursor = cycle(&srv, shard_cursor, budget);
+        let mut ev = Events {
+            want: crate::signals::want(&srv),
+            ..Events::default()
+        };
+        shard_cursor = cycle(&srv, shard_cursor, budget, &mut ev);
+        // "expired" notifications, WATCH, invalidations, blocked clients.
+        crate::signals::after_command(&srv, &mut ev, None);
+        srv.gate.leave();
     }
 }
 
 /// One cycle; returns the shard to start from next time.
-pub fn cycle(srv: &Server, start_shard: usize, budget: Duration) -> usize {
+pub fn cycle(srv: &Server, start_shard: usize, budget: Duration, ev: &mut Events) -> usize {
     let started = Instant::now();
     let n = srv.ks.num_shards();
-    let mut ev = Events::default();
     let (mut sampled_total, mut expired_total) = (0usize, 0usize);
     let mut idx = start_shard % n;
     for _ in 0..n {
@@ -51,7 +62,7 @@ pub fn cycle(srv: &Server, start_shard: usize, budget: Duration) -> usize {
             for (db, d) in shard.dbs.iter_mut().enumerate() {
                 loop {
                     let (sampled, expired) =
-                        d.active_expire_step(db, now, BUCKETS_PER_STEP, &mut ev);
+                        d.active_expire_step(db, now, BUCKETS_PER_STEP, ev);
                     sampled_total += sampled;
                     expired_total += expired;
                     if sampled == 0

@@ -12,6 +12,7 @@ pub mod cmd;
 pub mod conn;
 pub mod dispatch;
 pub mod expire;
+pub mod gate;
 pub mod histogram;
 pub mod latency;
 pub mod listen;

@@ -35,6 +35,8 @@ pub struct Hot {
     pub latency_tracking: AtomicBool,
     /// `notify-keyspace-events` classes (0: off).
     pub notify_classes: AtomicU32,
+    /// `busy-reply-threshold` (alias `lua-time-limit`), in ms.
+    pub busy_reply_threshold_ms: AtomicI64,
 }
 
 /// How clients are paused (CLIENT PAUSE).
@@ -70,6 +72,7 @@ pub struct Server {
     pub watches: crate::watch::Watches,
     pub blocking: crate::blocking::Blocking,
     pub tracking: crate::tracking::Tracking,
+    pub gate: crate::gate::Gate,
     pub latency: Mutex<LatencyMonitor>,
     pub pause: Mutex<Pause>,
     /// Set while a CLIENT PAUSE may be in force, so that the request path checks
@@ -141,6 +144,7 @@ impl Server {
                 hz: AtomicI64::new(10),
                 latency_tracking: AtomicBool::new(true),
                 notify_classes: AtomicU32::new(0),
+                busy_reply_threshold_ms: AtomicI64::new(5000),
             },
             config: RwLock::new(config),
             clients: ClientList::default(),
@@ -154,6 +158,7 @@ impl Server {
             watches: Default::default(),
             blocking: Default::default(),
             tracking: Default::default(),
+            gate: Default::default(),
             latency: Mutex::new(LatencyMonitor::default()),
             pause: Mutex::new(Pause {
                 kind: PauseKind::None,
@@ -216,6 +221,8 @@ impl Server {
             .store(cobl.pubsub.soft_seconds, Relaxed);
         h.notify_classes
             .store(cfg.notify_keyspace_events(), Relaxed);
+        h.busy_reply_threshold_ms
+            .store(cfg.int("busy-reply-threshold"), Relaxed);
         let policy = cfg.string("maxmemory-policy");
         let settings = Settings {
             proto_max_bulk_len: cfg.int("proto-max-bulk-len"),

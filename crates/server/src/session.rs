@@ -64,6 +64,8 @@ pub struct Session {
     pub in_script: bool,
     /// The current command is CLIENT CACHING: its flag survives until the next one.
     pub caching_set: bool,
+    /// A script has run past `busy-reply-threshold`: dispatch answers BUSY.
+    pub script_busy: bool,
 }
 
 /// A transaction being queued.
@@ -135,6 +137,7 @@ impl Session {
             watched_deadlines: Vec::new(),
             in_script: false,
             caching_set: false,
+            script_busy: false,
         }
     }
 

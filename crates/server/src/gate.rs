@@ -1,0 +1,124 @@
+//! The exclusive gate: lets a long atomic section (a Lua script or function) run
+//! off the worker threads while every worker keeps serving the commands that may
+//! run meanwhile (SCRIPT KILL, SHUTDOWN NOSAVE, ...) and answers the rest with BUSY.
+//!
+//! Every worker thread owns a flag, set while it executes a command (`enter` ..
+//! `leave`). An exclusive section raises `exclusive`, then waits until no worker
+//! is inside a command; from then on no command can start (`enter` sees the flag
+//! and fails), so the section owns the keyspace without any worker ever waiting on
+//! a shard lock it holds. This matters: a worker blocked on such a lock would
+//! stall every connection of its thread, including the one sending SCRIPT KILL.
+//!
+//! Ordering: `enter` stores its flag then loads `exclusive`; `begin` stores
+//! `exclusive` then loads every flag (all SeqCst). Whatever the interleaving, at
+//! least one side sees the other: either the worker backs off or the section waits
+//! for it to leave.
+//!
+//! Commands are short, so the wait in `begin` is a brief spin.
+
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+#[derive(Default)]
+pub struct Gate {
+    exclusive: AtomicBool,
+    /// Unix ms when the current exclusive section started.
+    since_ms: AtomicI64,
+    /// The section is a FUNCTION call (BUSY names FUNCTION KILL) rather than an EVAL.
+    function: AtomicBool,
+    slots: Mutex<Vec<Arc<AtomicBool>>>,
+    done: Notify,
+}
+
+thread_local! {
+    static SLOT: std::cell::RefCell<Option<Arc<AtomicBool>>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Gate {
+    fn slot(&self) -> Arc<AtomicBool> {
+        SLOT.with(|s| {
+            s.borrow_mut()
+                .get_or_insert_with(|| {
+                    let flag = Arc::new(AtomicBool::new(false));
+                    self.slots.lock().push(flag.clone());
+                    flag
+                })
+                .clone()
+        })
+    }
+
+    /// Starts a command on this thread; false (and nothing held) if an exclusive
+    /// section is running.
+    pub fn enter(&self) -> bool {
+        let slot = self.slot();
+        slot.store(true, SeqCst);
+        if self.exclusive.load(SeqCst) {
+            slot.store(false, SeqCst);
+            return false;
+        }
+        true
+    }
+
+    pub fn leave(&self) {
+        SLOT.with(|s| {
+            if let Some(f) = &*s.borrow() {
+                f.store(false, SeqCst);
+            }
+        });
+    }
+
+    /// Whether an exclusive section is running, and since when (unix ms).
+    pub fn exclusive_since(&self) -> Option<i64> {
+        self.exclusive
+            .load(SeqCst)
+            .then(|| self.since_ms.load(SeqCst))
+    }
+
+    /// Begins an exclusive section: returns once no command runs. Must be called
+    /// off the worker threads (or from a worker outside any command).
+    pub fn begin(&self, now_ms: i64, function: bool) {
+        self.since_ms.store(now_ms, SeqCst);
+        self.function.store(function, SeqCst);
+        self.exclusive.store(true, SeqCst);
+        let slots: Vec<Arc<AtomicBool>> = self.slots.lock().clone();
+        for s in slots {
+            let mut spins = 0u32;
+            while s.load(SeqCst) {
+                spins += 1;
+                if spins < 100 {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+            }
+        }
+    }
+
+    /// The BUSY error for commands refused while the section runs.
+    pub fn busy_error(&self) -> &'static str {
+        if self.function.load(SeqCst) {
+            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+        } else {
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        }
+    }
+
+    pub fn end(&self) {
+        self.exclusive.store(false, SeqCst);
+        self.done.notify_waiters();
+    }
+
+    /// Waits until the exclusive section ends or `limit` passes.
+    pub async fn wait(&self, limit: Duration) {
+        let notified = self.done.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if !self.exclusive.load(SeqCst) {
+            return;
+        }
+        let _ = tokio::time::timeout(limit, notified).await;
+    }
+}
