@@ -107,12 +107,132 @@ fn parse_double(text: &[u8]) -> f64 {
 }
 
 /// Converts a script's return value to its reply. `resp3` is the script's
-/// `redis.setresp(3)` (it only changes how booleans are returned).
+/// `redis.setresp(3)` (it only changes how booleans are returned). Iterative, so a
+/// deeply nested (or self-referencing) table costs heap, not stack.
 pub fn lua_to_frame(v: &Value, resp3: bool) -> Frame {
-    to_frame(v, resp3, 0)
+    enum Open {
+        Array(Vec<Frame>, usize),
+        Map(Vec<(Frame, Frame)>, Option<Frame>, usize),
+        Set(Vec<Frame>, usize),
+    }
+    enum Step {
+        Leaf(Frame),
+        Open(Open, Vec<Value>),
+    }
+    // Containers being filled, each with the values still to convert (reversed).
+    let mut stack: Vec<(Open, Vec<Value>)> = Vec::new();
+    let mut next = Some(v.clone());
+    loop {
+        let depth = stack.len();
+        let step = match next.take() {
+            Some(v) => match classify(&v, resp3, depth) {
+                Ok(f) => Step::Leaf(f),
+                Err((open, mut children)) => {
+                    children.reverse();
+                    Step::Open(open, children)
+                }
+            },
+            None => match stack.pop() {
+                Some((open, children)) => Step::Open(open, children),
+                None => return Frame::Null,
+            },
+        };
+        let mut done = match step {
+            Step::Leaf(f) => f,
+            Step::Open(open, mut children) => match children.pop() {
+                Some(child) => {
+                    stack.push((open, children));
+                    next = Some(child);
+                    continue;
+                }
+                None => close(open),
+            },
+        };
+        // Attach `done` to its parent; parents that become complete close in turn.
+        loop {
+            let Some((open, children)) = stack.last_mut() else {
+                return done;
+            };
+            match open {
+                Open::Array(items, _) | Open::Set(items, _) => items.push(done),
+                Open::Map(pairs, key, _) => match key.take() {
+                    None => *key = Some(done),
+                    Some(k) => pairs.push((k, done)),
+                },
+            }
+            if let Some(child) = children.pop() {
+                next = Some(child);
+                break;
+            }
+            let (open, _) = stack.pop().expect("non-empty");
+            done = close(open);
+        }
+    }
+
+    fn close(open: Open) -> Frame {
+        match open {
+            Open::Array(items, _) => Frame::Array(items),
+            Open::Set(items, _) => Frame::Set(items),
+            Open::Map(pairs, _, _) => Frame::Map(pairs),
+        }
+    }
+
+    /// A leaf frame, or a container to open with its child values in order.
+    fn classify(v: &Value, resp3: bool, depth: usize) -> Result<Frame, (Open, Vec<Value>)> {
+        let t = match v {
+            Value::Table(t) => t,
+            other => return Ok(scalar(other, resp3)),
+        };
+        if depth >= MAX_REPLY_DEPTH {
+            return Ok(Frame::Error(Bytes::from_static(b"ERR reached lua stack limit")));
+        }
+        if let Value::String(s) = get(t, "err") {
+            return Ok(Frame::Error(Bytes::copy_from_slice(&s.as_bytes())));
+        }
+        if let Value::String(s) = get(t, "ok") {
+            return Ok(Frame::Simple(Bytes::copy_from_slice(&s.as_bytes())));
+        }
+        match get(t, "double") {
+            Value::Number(n) => return Ok(Frame::Double(Bytes::copy_from_slice(double_text(n).as_bytes()))),
+            Value::Integer(n) => return Ok(Frame::Double(Bytes::copy_from_slice(double_text(n as f64).as_bytes()))),
+            _ => {}
+        }
+        if let Value::String(s) = get(t, "big_number") {
+            return Ok(Frame::BigNumber(Bytes::copy_from_slice(&s.as_bytes())));
+        }
+        if let Value::Table(m) = get(t, "map") {
+            let mut children = Vec::new();
+            for (k, v) in m.pairs::<Value, Value>().flatten() {
+                children.push(k);
+                children.push(v);
+            }
+            return Err((Open::Map(Vec::new(), None, 0), children));
+        }
+        if let Value::Table(s) = get(t, "set") {
+            let children: Vec<Value> = s.pairs::<Value, Value>().flatten().map(|(k, _)| k).collect();
+            return Err((Open::Set(Vec::new(), 0), children));
+        }
+        if let Value::Table(v) = get(t, "verbatim_string") {
+            if let (Value::String(f), Value::String(s)) = (get(&v, "format"), get(&v, "string")) {
+                return Ok(Frame::Verbatim {
+                    format: Bytes::copy_from_slice(&f.as_bytes()),
+                    text: Bytes::copy_from_slice(&s.as_bytes()),
+                });
+            }
+        }
+        let mut children = Vec::new();
+        for i in 1.. {
+            let v = t.raw_get::<Value>(i).unwrap_or(Value::Nil);
+            if matches!(v, Value::Nil) {
+                break;
+            }
+            children.push(v);
+        }
+        Err((Open::Array(Vec::new(), 0), children))
+    }
 }
 
-fn to_frame(v: &Value, resp3: bool, depth: usize) -> Frame {
+fn scalar(v: &Value, resp3: bool) -> Frame {
     match v {
         Value::String(s) => Frame::Bulk(Bytes::copy_from_slice(&s.as_bytes())),
         Value::Boolean(b) => match (resp3, b) {
@@ -122,69 +242,12 @@ fn to_frame(v: &Value, resp3: bool, depth: usize) -> Frame {
         },
         Value::Integer(n) => Frame::Integer(*n),
         Value::Number(n) => Frame::Integer(lua_number_to_reply_int(*n)),
-        Value::Table(t) => {
-            if depth >= MAX_REPLY_DEPTH {
-                return Frame::Error(Bytes::from_static(b"ERR reached lua stack limit"));
-            }
-            table_to_frame(t, resp3, depth)
-        }
         _ => Frame::Null,
     }
 }
 
 fn get(t: &Table, k: &str) -> Value {
     t.raw_get::<Value>(k).unwrap_or(Value::Nil)
-}
-
-fn table_to_frame(t: &Table, resp3: bool, depth: usize) -> Frame {
-    if let Value::String(s) = get(t, "err") {
-        return Frame::Error(Bytes::copy_from_slice(&s.as_bytes()));
-    }
-    if let Value::String(s) = get(t, "ok") {
-        return Frame::Simple(Bytes::copy_from_slice(&s.as_bytes()));
-    }
-    match get(t, "double") {
-        Value::Number(n) => return Frame::Double(Bytes::copy_from_slice(double_text(n).as_bytes())),
-        Value::Integer(n) => return Frame::Double(Bytes::copy_from_slice(double_text(n as f64).as_bytes())),
-        _ => {}
-    }
-    if let Value::String(s) = get(t, "big_number") {
-        return Frame::BigNumber(Bytes::copy_from_slice(&s.as_bytes()));
-    }
-    if let Value::Table(m) = get(t, "map") {
-        let mut out = Vec::new();
-        for (k, v) in m.pairs::<Value, Value>().flatten() {
-            out.push((
-                to_frame(&k, resp3, depth + 1),
-                to_frame(&v, resp3, depth + 1),
-            ));
-        }
-        return Frame::Map(out);
-    }
-    if let Value::Table(s) = get(t, "set") {
-        let mut out = Vec::new();
-        for (k, _) in s.pairs::<Value, Value>().flatten() {
-            out.push(to_frame(&k, resp3, depth + 1));
-        }
-        return Frame::Set(out);
-    }
-    if let Value::Table(v) = get(t, "verbatim_string") {
-        if let (Value::String(f), Value::String(s)) = (get(&v, "format"), get(&v, "string")) {
-            return Frame::Verbatim {
-                format: Bytes::copy_from_slice(&f.as_bytes()),
-                text: Bytes::copy_from_slice(&s.as_bytes()),
-            };
-        }
-    }
-    let mut items = Vec::new();
-    for i in 1.. {
-        let v = t.raw_get::<Value>(i).unwrap_or(Value::Nil);
-        if matches!(v, Value::Nil) {
-            break;
-        }
-        items.push(to_frame(&v, resp3, depth + 1));
-    }
-    Frame::Array(items)
 }
 
 /// Writes a script's result for the client's protocol (RESP3 forms are downgraded
