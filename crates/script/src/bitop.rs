@@ -14,14 +14,20 @@ fn barg(args: &MultiValue, i: usize, f: &str) -> Result<i32, LuaErr> {
     let n = match &v {
         Value::Integer(n) => *n as f64,
         Value::Number(n) => *n,
-        Value::String(s) => crate::cjson::parse_lua_number(&s.as_bytes()).ok_or_else(|| expected(i, f, &v))?,
+        Value::String(s) => {
+            crate::cjson::parse_lua_number(&s.as_bytes()).ok_or_else(|| expected(i, f, &v))?
+        }
         _ => return Err(expected(i, f, &v)),
     };
     Ok(tobit(n))
 }
 
 fn expected(i: usize, f: &str, v: &Value) -> LuaErr {
-    let got = if matches!(v, Value::Nil) { "no value" } else { type_name(v) };
+    let got = if matches!(v, Value::Nil) {
+        "no value"
+    } else {
+        type_name(v)
+    };
     LuaErr::arg(i + 1, f, &format!("number expected, got {got}"))
 }
 
@@ -38,7 +44,10 @@ pub(crate) fn lib(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set("tobit", rawfn(lua, |_, a| Ok(num(barg(&a, 0, "tobit")?)))?)?;
     t.raw_set("bnot", rawfn(lua, |_, a| Ok(num(!barg(&a, 0, "bnot")?)))?)?;
-    t.raw_set("bswap", rawfn(lua, |_, a| Ok(num(barg(&a, 0, "bswap")?.swap_bytes())))?)?;
+    t.raw_set(
+        "bswap",
+        rawfn(lua, |_, a| Ok(num(barg(&a, 0, "bswap")?.swap_bytes())))?,
+    )?;
     for (name, op) in [
         ("band", (|x, y| x & y) as fn(i32, i32) -> i32),
         ("bor", |x, y| x | y),
@@ -56,7 +65,10 @@ pub(crate) fn lib(lua: &Lua) -> mlua::Result<Table> {
         )?;
     }
     for (name, op) in [
-        ("lshift", (|x: i32, n: u32| ((x as u32) << n) as i32) as fn(i32, u32) -> i32),
+        (
+            "lshift",
+            (|x: i32, n: u32| ((x as u32) << n) as i32) as fn(i32, u32) -> i32,
+        ),
         ("rshift", |x, n| ((x as u32) >> n) as i32),
         ("arshift", |x, n| x >> n),
         ("rol", |x, n| (x as u32).rotate_left(n) as i32),
@@ -75,13 +87,21 @@ pub(crate) fn lib(lua: &Lua) -> mlua::Result<Table> {
         "tohex",
         rawfn(lua, |lua, a| {
             let x = barg(&a, 0, "tohex")? as u32;
-            let mut n = if a.len() > 1 && !matches!(a[1], Value::Nil) { barg(&a, 1, "tohex")? } else { 8 };
+            let mut n = if a.len() > 1 && !matches!(a[1], Value::Nil) {
+                barg(&a, 1, "tohex")?
+            } else {
+                8
+            };
             let upper = n < 0;
             if upper {
                 n = n.saturating_neg();
             }
             let n = n.min(8) as usize;
-            let s = if upper { format!("{x:08X}") } else { format!("{x:08x}") };
+            let s = if upper {
+                format!("{x:08X}")
+            } else {
+                format!("{x:08x}")
+            };
             Ok(one(Value::String(lua.create_string(&s[8 - n..])?)))
         })?,
     )?;
@@ -102,6 +122,8 @@ mod tests {
         );
         let b = "return bit.tohex('x')";
         assert_eq!(err_text(&eval(b)), format!("ERR user_script:1: bad argument #1 to 'tohex' (number expected, got string) script: {}, on @user_script:1.", sha(b)));
-        assert!(matches!(eval("return bit.band()"), Frame::Error(e) if e.starts_with(b"ERR user_script:1: bad argument #1 to 'band' (number expected, got no value)")));
+        assert!(
+            matches!(eval("return bit.band()"), Frame::Error(e) if e.starts_with(b"ERR user_script:1: bad argument #1 to 'band' (number expected, got no value)"))
+        );
     }
 }

@@ -46,7 +46,9 @@ impl Default for Config {
 }
 
 fn config(lua: &Lua) -> Config {
-    lua.app_data_ref::<Config>().map(|c| c.clone()).unwrap_or_default()
+    lua.app_data_ref::<Config>()
+        .map(|c| c.clone())
+        .unwrap_or_default()
 }
 
 fn update(lua: &Lua, f: impl FnOnce(&mut Config)) {
@@ -89,14 +91,24 @@ pub(crate) fn lib(lua: &Lua) -> mlua::Result<Table> {
             let text = match crate::redislib::to_lstring(&args[0]) {
                 Some(s) => s,
                 None => {
-                    return Err(LuaErr::arg(1, "decode", &format!("string expected, got {}", type_name(&args[0]))))
+                    return Err(LuaErr::arg(
+                        1,
+                        "decode",
+                        &format!("string expected, got {}", type_name(&args[0])),
+                    ))
                 }
             };
             if text.len() >= 2 && (text[0] == 0 || text[1] == 0) {
                 return Err(LuaErr::msg("JSON parser does not support UTF-16 or UTF-32"));
             }
             let cfg = config(lua);
-            let mut p = Parser { lua, s: &text, pos: 0, depth: 0, cfg: &cfg };
+            let mut p = Parser {
+                lua,
+                s: &text,
+                pos: 0,
+                depth: 0,
+                cfg: &cfg,
+            };
             let v = p.document()?;
             Ok(one(v))
         })?,
@@ -124,7 +136,11 @@ pub(crate) fn lib(lua: &Lua) -> mlua::Result<Table> {
         rawfn(lua, |lua, args| {
             if let Some(n) = int_arg(&args, 0) {
                 if !(1..=14).contains(&n) {
-                    return Err(LuaErr::arg(1, "encode_number_precision", "expected integer between 1 and 14"));
+                    return Err(LuaErr::arg(
+                        1,
+                        "encode_number_precision",
+                        "expected integer between 1 and 14",
+                    ));
                 }
                 update(lua, |c| c.precision = n as usize);
             }
@@ -212,7 +228,9 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 
 fn encode_number(cfg: &Config, n: f64, out: &mut Vec<u8>) -> Result<(), LuaErr> {
     if !n.is_finite() && !cfg.encode_invalid_numbers {
-        return Err(LuaErr::msg("Cannot serialise number: must not be NaN or Inf"));
+        return Err(LuaErr::msg(
+            "Cannot serialise number: must not be NaN or Inf",
+        ));
     }
     out.extend_from_slice(fmt_g(n, cfg.precision).as_bytes());
     Ok(())
@@ -257,9 +275,14 @@ fn array_length(cfg: &Config, t: &Table) -> Result<Option<i64>, LuaErr> {
         }
         items += 1;
     }
-    if cfg.sparse_ratio > 0 && max > (items * cfg.sparse_ratio) as f64 && max > cfg.sparse_safe as f64 {
+    if cfg.sparse_ratio > 0
+        && max > (items * cfg.sparse_ratio) as f64
+        && max > cfg.sparse_safe as f64
+    {
         if !cfg.sparse_convert {
-            return Err(LuaErr::msg("Cannot serialise table: excessively sparse array"));
+            return Err(LuaErr::msg(
+                "Cannot serialise table: excessively sparse array",
+            ));
         }
         return Ok(None);
     }
@@ -316,7 +339,9 @@ fn encode(cfg: &Config, root: &Value, _depth: i64, out: &mut Vec<u8>) -> Result<
             Value::Table(t) => {
                 let depth = depth + 1;
                 if depth > cfg.encode_max_depth {
-                    return Err(LuaErr::msg(format!("Cannot serialise, excessive nesting ({depth})")));
+                    return Err(LuaErr::msg(format!(
+                        "Cannot serialise, excessive nesting ({depth})"
+                    )));
                 }
                 match array_length(cfg, t)? {
                     Some(len) if len > 0 => {
@@ -332,7 +357,8 @@ fn encode(cfg: &Config, root: &Value, _depth: i64, out: &mut Vec<u8>) -> Result<
                     _ => {
                         out.push(b'{');
                         jobs.push(Job::Lit(b"}"));
-                        let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
+                        let pairs: Vec<(Value, Value)> =
+                            t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
                         let n = pairs.len();
                         for (idx, (k, val)) in pairs.into_iter().enumerate().rev() {
                             jobs.push(Job::Value(val, depth));
@@ -345,7 +371,10 @@ fn encode(cfg: &Config, root: &Value, _depth: i64, out: &mut Vec<u8>) -> Result<
                 }
             }
             other => {
-                return Err(LuaErr::msg(format!("Cannot serialise {}: type not supported", type_name(other))))
+                return Err(LuaErr::msg(format!(
+                    "Cannot serialise {}: type not supported",
+                    type_name(other)
+                )))
             }
         }
     }
@@ -379,14 +408,22 @@ pub(crate) fn strtod_prefix(s: &[u8]) -> Option<(f64, usize)> {
         let mut n = i + 3;
         if s.get(n) == Some(&b'(') {
             if let Some(close) = s[n..].iter().position(|&c| c == b')') {
-                if s[n + 1..n + close].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+                if s[n + 1..n + close]
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
                     n += close + 1;
                 }
             }
         }
         return Some((f64::NAN, n));
     }
-    if rest.len() >= 3 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' && (rest[2].is_ascii_hexdigit() || (rest[2] == b'.' && rest.get(3).is_some_and(|c| c.is_ascii_hexdigit()))) {
+    if rest.len() >= 3
+        && rest[0] == b'0'
+        && (rest[1] | 0x20) == b'x'
+        && (rest[2].is_ascii_hexdigit()
+            || (rest[2] == b'.' && rest.get(3).is_some_and(|c| c.is_ascii_hexdigit())))
+    {
         let mut j = 2;
         let mut mant = 0f64;
         let mut exp = 0i64;
@@ -426,7 +463,10 @@ pub(crate) fn strtod_prefix(s: &[u8]) -> Option<(f64, usize)> {
                 j = k;
             }
         }
-        return Some((sign * mant * 2f64.powi(exp.clamp(-100_000, 100_000) as i32), i + j));
+        return Some((
+            sign * mant * 2f64.powi(exp.clamp(-100_000, 100_000) as i32),
+            i + j,
+        ));
     }
     let mut j = 0;
     let mut digits = 0;
@@ -457,7 +497,7 @@ pub(crate) fn strtod_prefix(s: &[u8]) -> Option<(f64, usize)> {
         }
     }
     let text = std::str::from_utf8(&rest[..j]).ok()?;
-    let text = if text.ends_with('.') { &text[..text.len() - 1] } else { text };
+    let text = text.strip_suffix('.').unwrap_or(text);
     let v: f64 = if text.starts_with('.') {
         format!("0{text}").parse().ok()?
     } else {
@@ -586,7 +626,12 @@ impl Parser<'_> {
     }
 
     fn number(&mut self, start: usize) -> (Tok, usize, Value) {
-        let end = self.s.iter().skip(start).position(|&c| c == 0).map_or(self.s.len(), |n| start + n);
+        let end = self
+            .s
+            .iter()
+            .skip(start)
+            .position(|&c| c == 0)
+            .map_or(self.s.len(), |n| start + n);
         match strtod_prefix(&self.s[start..end]) {
             Some((v, n)) => {
                 self.pos = start + n;
@@ -619,12 +664,16 @@ impl Parser<'_> {
                     b'n' => b'\n',
                     b'r' => b'\r',
                     b't' => b'\t',
-                    b'u' => {
-                        match self.unicode_escape(&mut buf) {
-                            Some(()) => continue,
-                            None => return (Tok::Error("invalid unicode escape code"), self.pos, Value::Nil),
+                    b'u' => match self.unicode_escape(&mut buf) {
+                        Some(()) => continue,
+                        None => {
+                            return (
+                                Tok::Error("invalid unicode escape code"),
+                                self.pos,
+                                Value::Nil,
+                            )
                         }
-                    }
+                    },
                     _ => return (Tok::Error("invalid escape code"), self.pos, Value::Nil),
                 };
                 buf.push(ch);
@@ -675,7 +724,11 @@ impl Parser<'_> {
     }
 
     fn fail(&self, expected: &str, tok: Tok, at: usize) -> LuaErr {
-        LuaErr::msg(format!("Expected {expected} but found {} at character {}", tok.name(), at + 1))
+        LuaErr::msg(format!(
+            "Expected {expected} but found {} at character {}",
+            tok.name(),
+            at + 1
+        ))
     }
 
     /// Parses the whole input. Iterative (an explicit stack of open containers), so
@@ -690,7 +743,9 @@ impl Parser<'_> {
         loop {
             // Expecting a value: `tok`.
             let mut v = match tok {
-                Tok::Str | Tok::Num | Tok::Bool | Tok::Null => std::mem::replace(&mut tv, Value::Nil),
+                Tok::Str | Tok::Num | Tok::Bool | Tok::Null => {
+                    std::mem::replace(&mut tv, Value::Nil)
+                }
                 Tok::ObjBegin => {
                     self.enter(at)?;
                     let t = self.lua.create_table()?;

@@ -111,7 +111,8 @@ fn pack_value(out: &mut Vec<u8>, v: &Value, level: usize) -> mlua::Result<()> {
                 }
             }
             None => {
-                let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
+                let pairs: Vec<(Value, Value)> =
+                    t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
                 pack_len(out, pairs.len(), 0x80, 15, [0, 0xde, 0xdf], false);
                 for (k, v) in pairs {
                     pack_value(out, &k, level + 1)?;
@@ -144,7 +145,11 @@ impl From<mlua::Error> for DecodeErr {
 
 impl Reader<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], DecodeErr> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.s.len()).ok_or(DecodeErr::Missing)?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.s.len())
+            .ok_or(DecodeErr::Missing)?;
         let b = &self.s[self.pos..end];
         self.pos = end;
         Ok(b)
@@ -241,7 +246,11 @@ impl Reader<'_> {
 /// Decodes up to `limit` objects (0: all) from `offset`: the values and the offset
 /// after them (-1 when the input is exhausted).
 fn decode(lua: &Lua, s: &[u8], limit: usize, offset: usize) -> Result<(Vec<Value>, i64), LuaErr> {
-    let mut r = Reader { lua, s, pos: offset };
+    let mut r = Reader {
+        lua,
+        s,
+        pos: offset,
+    };
     let mut out = Vec::new();
     while r.pos < s.len() && (limit == 0 || out.len() < limit) {
         match r.value(0) {
@@ -258,7 +267,11 @@ fn decode(lua: &Lua, s: &[u8], limit: usize, offset: usize) -> Result<(Vec<Value
 fn string_arg(args: &MultiValue, i: usize, f: &str) -> Result<Vec<u8>, LuaErr> {
     let v = args.get(i).cloned().unwrap_or(Value::Nil);
     crate::redislib::to_lstring(&v).ok_or_else(|| {
-        let got = if matches!(v, Value::Nil) { "no value" } else { type_name(&v) };
+        let got = if matches!(v, Value::Nil) {
+            "no value"
+        } else {
+            type_name(&v)
+        };
         LuaErr::arg(i + 1, f, &format!("string expected, got {got}"))
     })
 }
@@ -328,13 +341,41 @@ mod tests {
     fn matches_redis() {
         let hex = "local t = {cmsgpack.pack(1, 'a', {1,2}, {a=1}, true, nil, 1.5, -1, 300, 2^40, -40, -300, 70000, -70000, 2^33, -2^33, string.rep('x',40), 0.1)} local o = {} for i,v in ipairs(t) do o[i] = (v:gsub('.', function(c) return string.format('%02x', c:byte()) end)) end return o";
         assert_eq!(wire(&eval(hex), Proto::Resp2), "*1\r\n$228\r\n01a16192010281a16101c3c0ca3fc00000ffcd012ccf0000010000000000d0d8d1fed4ce00011170d2fffeee90cf0000000200000000d3fffffffe00000000d92878787878787878787878787878787878787878787878787878787878787878787878787878787878cb3fb999999999999a\r\n");
-        assert_eq!(wire(&eval("return {cmsgpack.unpack(cmsgpack.pack({1,2,{x='y'}}, 'z', 5.5))}"), Proto::Resp2), "*3\r\n*3\r\n:1\r\n:2\r\n*0\r\n$1\r\nz\r\n:5\r\n");
-        assert!(err_text(&eval("return cmsgpack.pack()")).starts_with("ERR user_script:1: bad argument #0 to 'pack' (MessagePack pack needs input.)"));
-        assert!(err_text(&eval("return cmsgpack.unpack()")).starts_with("ERR user_script:1: bad argument #1 to 'unpack' (string expected, got no value)"));
-        assert_eq!(wire(&eval("return {cmsgpack.unpack('')}"), Proto::Resp2), "*0\r\n");
+        assert_eq!(
+            wire(
+                &eval("return {cmsgpack.unpack(cmsgpack.pack({1,2,{x='y'}}, 'z', 5.5))}"),
+                Proto::Resp2
+            ),
+            "*3\r\n*3\r\n:1\r\n:2\r\n*0\r\n$1\r\nz\r\n:5\r\n"
+        );
+        assert!(err_text(&eval("return cmsgpack.pack()")).starts_with(
+            "ERR user_script:1: bad argument #0 to 'pack' (MessagePack pack needs input.)"
+        ));
+        assert!(err_text(&eval("return cmsgpack.unpack()")).starts_with(
+            "ERR user_script:1: bad argument #1 to 'unpack' (string expected, got no value)"
+        ));
+        assert_eq!(
+            wire(&eval("return {cmsgpack.unpack('')}"), Proto::Resp2),
+            "*0\r\n"
+        );
         assert_eq!(wire(&eval("return (cmsgpack.pack({[1]=1,[3]=3}):gsub('.', function(c) return string.format('%02x', c:byte()) end))"), Proto::Resp2), "$10\r\n8201010303\r\n");
-        assert_eq!(wire(&eval("return {cmsgpack.unpack_one(cmsgpack.pack(1, 2))}"), Proto::Resp2), "*2\r\n:1\r\n:1\r\n");
-        assert_eq!(wire(&eval("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}"), Proto::Resp2), "*3\r\n:2\r\n:1\r\n:2\r\n");
-        assert!(err_text(&eval("return cmsgpack.unpack(string.char(0x92, 1))")).contains("Missing bytes in input."));
+        assert_eq!(
+            wire(
+                &eval("return {cmsgpack.unpack_one(cmsgpack.pack(1, 2))}"),
+                Proto::Resp2
+            ),
+            "*2\r\n:1\r\n:1\r\n"
+        );
+        assert_eq!(
+            wire(
+                &eval("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}"),
+                Proto::Resp2
+            ),
+            "*3\r\n:2\r\n:1\r\n:2\r\n"
+        );
+        assert!(
+            err_text(&eval("return cmsgpack.unpack(string.char(0x92, 1))"))
+                .contains("Missing bytes in input.")
+        );
     }
 }

@@ -111,9 +111,9 @@ fn parse_double(text: &[u8]) -> f64 {
 /// deeply nested (or self-referencing) table costs heap, not stack.
 pub fn lua_to_frame(v: &Value, resp3: bool) -> Frame {
     enum Open {
-        Array(Vec<Frame>, usize),
-        Map(Vec<(Frame, Frame)>, Option<Frame>, usize),
-        Set(Vec<Frame>, usize),
+        Array(Vec<Frame>),
+        Map(Vec<(Frame, Frame)>, Option<Frame>),
+        Set(Vec<Frame>),
     }
     enum Step {
         Leaf(Frame),
@@ -154,8 +154,8 @@ pub fn lua_to_frame(v: &Value, resp3: bool) -> Frame {
                 return done;
             };
             match open {
-                Open::Array(items, _) | Open::Set(items, _) => items.push(done),
-                Open::Map(pairs, key, _) => match key.take() {
+                Open::Array(items) | Open::Set(items) => items.push(done),
+                Open::Map(pairs, key) => match key.take() {
                     None => *key = Some(done),
                     Some(k) => pairs.push((k, done)),
                 },
@@ -171,20 +171,23 @@ pub fn lua_to_frame(v: &Value, resp3: bool) -> Frame {
 
     fn close(open: Open) -> Frame {
         match open {
-            Open::Array(items, _) => Frame::Array(items),
-            Open::Set(items, _) => Frame::Set(items),
-            Open::Map(pairs, _, _) => Frame::Map(pairs),
+            Open::Array(items) => Frame::Array(items),
+            Open::Set(items) => Frame::Set(items),
+            Open::Map(pairs, _) => Frame::Map(pairs),
         }
     }
 
     /// A leaf frame, or a container to open with its child values in order.
+    #[allow(clippy::result_large_err)]
     fn classify(v: &Value, resp3: bool, depth: usize) -> Result<Frame, (Open, Vec<Value>)> {
         let t = match v {
             Value::Table(t) => t,
             other => return Ok(scalar(other, resp3)),
         };
         if depth >= MAX_REPLY_DEPTH {
-            return Ok(Frame::Error(Bytes::from_static(b"ERR reached lua stack limit")));
+            return Ok(Frame::Error(Bytes::from_static(
+                b"ERR reached lua stack limit",
+            )));
         }
         if let Value::String(s) = get(t, "err") {
             return Ok(Frame::Error(Bytes::copy_from_slice(&s.as_bytes())));
@@ -193,8 +196,16 @@ pub fn lua_to_frame(v: &Value, resp3: bool) -> Frame {
             return Ok(Frame::Simple(Bytes::copy_from_slice(&s.as_bytes())));
         }
         match get(t, "double") {
-            Value::Number(n) => return Ok(Frame::Double(Bytes::copy_from_slice(double_text(n).as_bytes()))),
-            Value::Integer(n) => return Ok(Frame::Double(Bytes::copy_from_slice(double_text(n as f64).as_bytes()))),
+            Value::Number(n) => {
+                return Ok(Frame::Double(Bytes::copy_from_slice(
+                    double_text(n).as_bytes(),
+                )))
+            }
+            Value::Integer(n) => {
+                return Ok(Frame::Double(Bytes::copy_from_slice(
+                    double_text(n as f64).as_bytes(),
+                )))
+            }
             _ => {}
         }
         if let Value::String(s) = get(t, "big_number") {
@@ -206,11 +217,15 @@ pub fn lua_to_frame(v: &Value, resp3: bool) -> Frame {
                 children.push(k);
                 children.push(v);
             }
-            return Err((Open::Map(Vec::new(), None, 0), children));
+            return Err((Open::Map(Vec::new(), None), children));
         }
         if let Value::Table(s) = get(t, "set") {
-            let children: Vec<Value> = s.pairs::<Value, Value>().flatten().map(|(k, _)| k).collect();
-            return Err((Open::Set(Vec::new(), 0), children));
+            let children: Vec<Value> = s
+                .pairs::<Value, Value>()
+                .flatten()
+                .map(|(k, _)| k)
+                .collect();
+            return Err((Open::Set(Vec::new()), children));
         }
         if let Value::Table(v) = get(t, "verbatim_string") {
             if let (Value::String(f), Value::String(s)) = (get(&v, "format"), get(&v, "string")) {
@@ -228,7 +243,7 @@ pub fn lua_to_frame(v: &Value, resp3: bool) -> Frame {
             }
             children.push(v);
         }
-        Err((Open::Array(Vec::new(), 0), children))
+        Err((Open::Array(Vec::new()), children))
     }
 }
 

@@ -4,9 +4,20 @@ use shoal_resp::Proto;
 #[test]
 fn frames_to_lua_and_back() {
     let lua = Lua::new();
-    let f = Frame::Array(vec![Frame::Integer(3), Frame::Bulk("x".into()), Frame::Null]);
+    let f = Frame::Array(vec![
+        Frame::Integer(3),
+        Frame::Bulk("x".into()),
+        Frame::Null,
+    ]);
     let v = frame_to_lua(&lua, &f, false).unwrap();
-    assert_eq!(lua_to_frame(&v, false), Frame::Array(vec![Frame::Integer(3), Frame::Bulk("x".into()), Frame::Null]));
+    assert_eq!(
+        lua_to_frame(&v, false),
+        Frame::Array(vec![
+            Frame::Integer(3),
+            Frame::Bulk("x".into()),
+            Frame::Null
+        ])
+    );
     let v = frame_to_lua(&lua, &Frame::Simple("OK".into()), false).unwrap();
     assert_eq!(lua_to_frame(&v, false), Frame::Simple("OK".into()));
     let v = frame_to_lua(&lua, &Frame::Error("WRONGTYPE x".into()), false).unwrap();
@@ -15,7 +26,10 @@ fn frames_to_lua_and_back() {
     assert_eq!(lua_to_frame(&v, true), Frame::Boolean(true));
     assert_eq!(lua_to_frame(&v, false), Frame::Integer(1));
     let v = frame_to_lua(&lua, &Frame::BigNumber("12345678901234567890".into()), true).unwrap();
-    assert_eq!(lua_to_frame(&v, true), Frame::BigNumber("12345678901234567890".into()));
+    assert_eq!(
+        lua_to_frame(&v, true),
+        Frame::BigNumber("12345678901234567890".into())
+    );
     let v = frame_to_lua(&lua, &Frame::Null, true).unwrap();
     assert_eq!(v, Value::Nil);
 }

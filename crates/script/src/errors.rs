@@ -28,7 +28,8 @@ pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write
 /// A write command from a `no-writes` script or EVAL_RO / FCALL_RO (host side).
 pub const WRITE_IN_RO: &str = "ERR Write commands are not allowed from read-only scripts.";
 /// FCALL_RO / EVAL_RO of a script without the `no-writes` flag (server side).
-pub const RO_NEEDS_NO_WRITES: &str = "ERR Can not execute a script with write flag using *_ro command.";
+pub const RO_NEEDS_NO_WRITES: &str =
+    "ERR Can not execute a script with write flag using *_ro command.";
 /// A script-forbidden command (`noscript` flag) through redis.call (host side).
 pub const NOT_ALLOWED: &str = "ERR This Redis command is not allowed from script";
 /// Unknown command through redis.call (host side).
@@ -247,7 +248,10 @@ mod tests {
         assert_eq!(normalize_error(b"My Error"), b"ERR My Error");
         assert_eq!(normalize_error(b"-My Error"), b"My Error");
         assert_eq!(normalize_error(b"-x"), b"ERR x");
-        assert_eq!(normalize_error(b"-WRONGTYPE Operation"), b"WRONGTYPE Operation");
+        assert_eq!(
+            normalize_error(b"-WRONGTYPE Operation"),
+            b"WRONGTYPE Operation"
+        );
         assert_eq!(normalize_error(b"-ERR msg\r\n"), b"ERR msg");
         assert_eq!(normalize_error(b""), b"ERR ");
     }

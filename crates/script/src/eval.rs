@@ -35,7 +35,15 @@ pub struct ScriptEngine {
 
 /// The globals proxied read-only in both engines.
 pub(crate) const READONLY_LIBS: &[&str] = &[
-    "string", "math", "table", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct",
+    "string",
+    "math",
+    "table",
+    "coroutine",
+    "redis",
+    "cjson",
+    "cmsgpack",
+    "bit",
+    "struct",
 ];
 
 /// A state with every library, for EVAL scripts (and function runtimes).
@@ -88,7 +96,12 @@ impl ScriptEngine {
             .set_mode(mlua::ChunkMode::Text)
             .set_environment(self.sb.globals.clone())
             .into_function()
-            .map_err(|e| format!("ERR Error compiling script (new function): {}", lua_error_text(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "ERR Error compiling script (new function): {}",
+                    lua_error_text(&e)
+                )
+            })?;
         self.body_bytes += body.len();
         self.scripts.insert(
             sha.clone(),
@@ -140,10 +153,18 @@ impl ScriptEngine {
     /// Runs the cached script `sha` with `KEYS` and `ARGV`. The server has already
     /// checked the script exists ([`NOSCRIPT`](crate::errors::NOSCRIPT) otherwise) and
     /// its flags against the command (EVAL_RO, OOM, stale replica...).
-    pub fn run(&mut self, sha: &[u8], keys: &[Bytes], args: &[Bytes], host: &mut dyn Host) -> Outcome {
+    pub fn run(
+        &mut self,
+        sha: &[u8],
+        keys: &[Bytes],
+        args: &[Bytes],
+        host: &mut dyn Host,
+    ) -> Outcome {
         let Some(script) = self.get(sha) else {
             return Outcome {
-                reply: shoal_resp::Frame::Error(Bytes::from_static(crate::errors::NOSCRIPT.as_bytes())),
+                reply: shoal_resp::Frame::Error(Bytes::from_static(
+                    crate::errors::NOSCRIPT.as_bytes(),
+                )),
                 error_already_counted: false,
             };
         };

@@ -137,7 +137,11 @@ impl FunctionEngine {
     /// Runs a library body in the load environment; its registered functions.
     fn run_body(&mut self, chunk: &Function) -> Result<Vec<FunctionDef>, String> {
         let lua = &self.sb.lua;
-        let set_index: Function = self.sb.private.get("set_index").map_err(|e| e.to_string())?;
+        let set_index: Function = self
+            .sb
+            .private
+            .get("set_index")
+            .map_err(|e| e.to_string())?;
         set_index
             .call::<()>((&self.sb.globals, &self.load_env))
             .map_err(|e| e.to_string())?;
@@ -152,10 +156,10 @@ impl FunctionEngine {
                 Ok(VmState::Continue)
             },
         );
-        let r = self
-            .sb
-            .runner
-            .call::<MultiValue>((chunk, &self.sb.handler, Value::Nil, Value::Nil));
+        let r =
+            self.sb
+                .runner
+                .call::<MultiValue>((chunk, &self.sb.handler, Value::Nil, Value::Nil));
         lua.remove_hook();
         let _ = set_index.call::<()>((&self.sb.globals, &self.sb.real));
         let pending = lua.remove_app_data::<Pending>().unwrap_or_default();
@@ -203,7 +207,13 @@ impl FunctionEngine {
 
     /// FCALL / FCALL_RO of `name` (the server checked it exists — "ERR Function not
     /// found" otherwise — and its flags).
-    pub fn call(&mut self, name: &[u8], keys: &[Bytes], args: &[Bytes], host: &mut dyn Host) -> Outcome {
+    pub fn call(
+        &mut self,
+        name: &[u8],
+        keys: &[Bytes],
+        args: &[Bytes],
+        host: &mut dyn Host,
+    ) -> Outcome {
         let Some((_, def)) = self.function(name) else {
             return Outcome {
                 reply: Frame::Error(Bytes::from_static(b"ERR Function not found")),
@@ -220,7 +230,14 @@ impl FunctionEngine {
             ))
         })();
         match tables {
-            Ok((k, a)) => run(&self.sb, host, &func, &fname, Value::Table(k), Value::Table(a)),
+            Ok((k, a)) => run(
+                &self.sb,
+                host,
+                &func,
+                &fname,
+                Value::Table(k),
+                Value::Table(a),
+            ),
             Err(e) => Outcome {
                 reply: Frame::Error(Bytes::from(format!("ERR {e}"))),
                 error_already_counted: false,
@@ -245,7 +262,10 @@ impl FunctionEngine {
                     None => return Err("ERR library name argument was not given".into()),
                 }
             } else {
-                return Err(format!("ERR Unknown argument {}", String::from_utf8_lossy(a)));
+                return Err(format!(
+                    "ERR Unknown argument {}",
+                    String::from_utf8_lossy(a)
+                ));
             }
             i += 1;
         }
@@ -269,7 +289,13 @@ impl FunctionEngine {
                         ),
                         (
                             bulk("flags"),
-                            Frame::Set(f.flags.names().into_iter().map(|n| Frame::Simple(Bytes::from_static(n.as_bytes()))).collect()),
+                            Frame::Set(
+                                f.flags
+                                    .names()
+                                    .into_iter()
+                                    .map(|n| Frame::Simple(Bytes::from_static(n.as_bytes())))
+                                    .collect(),
+                            ),
                         ),
                     ])
                 })
@@ -295,7 +321,10 @@ impl FunctionEngine {
             None => Frame::Null,
             Some((name, argv, ms)) => Frame::Map(vec![
                 (bulk("name"), bulk(name)),
-                (bulk("command"), Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect())),
+                (
+                    bulk("command"),
+                    Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect()),
+                ),
                 (bulk("duration_ms"), Frame::Integer(ms)),
             ]),
         };
@@ -306,8 +335,14 @@ impl FunctionEngine {
                 Frame::Map(vec![(
                     bulk("LUA"),
                     Frame::Map(vec![
-                        (bulk("libraries_count"), Frame::Integer(self.libs.len() as i64)),
-                        (bulk("functions_count"), Frame::Integer(self.funcs.len() as i64)),
+                        (
+                            bulk("libraries_count"),
+                            Frame::Integer(self.libs.len() as i64),
+                        ),
+                        (
+                            bulk("functions_count"),
+                            Frame::Integer(self.funcs.len() as i64),
+                        ),
                     ]),
                 )]),
             ),
@@ -335,7 +370,10 @@ fn load_env(sb: &Sandbox) -> mlua::Result<Table> {
     let marker: Table = lua.named_registry_value("shoal.E")?;
     let redis = lua.create_table()?;
     set_constants(&redis)?;
-    redis.raw_set("register_function", wrap.call::<Function>((rawfn(lua, register_function)?, &marker))?)?;
+    redis.raw_set(
+        "register_function",
+        wrap.call::<Function>((rawfn(lua, register_function)?, &marker))?,
+    )?;
     let log = rawfn(lua, |_, args| {
         // No client is attached to a load: validate, and drop the message.
         crate::redislib::log_args(&args)?;
@@ -408,22 +446,33 @@ fn register_function(lua: &mlua::Lua, args: MultiValue) -> Result<MultiValue, Lu
                 }
             }
             let Some(name) = name else {
-                return Err(LuaErr::table("redis.register_function must get a function name argument"));
+                return Err(LuaErr::table(
+                    "redis.register_function must get a function name argument",
+                ));
             };
             let Some(callback) = callback else {
-                return Err(LuaErr::table("redis.register_function must get a callback argument"));
+                return Err(LuaErr::table(
+                    "redis.register_function must get a callback argument",
+                ));
             };
             (name, callback, flags, description)
         }
         2 => {
-            let name = lua_is_string(&args[0])
-                .ok_or_else(|| LuaErr::table("first argument to redis.register_function must be a string"))?;
+            let name = lua_is_string(&args[0]).ok_or_else(|| {
+                LuaErr::table("first argument to redis.register_function must be a string")
+            })?;
             let Value::Function(f) = &args[1] else {
-                return Err(LuaErr::table("second argument to redis.register_function must be a function"));
+                return Err(LuaErr::table(
+                    "second argument to redis.register_function must be a function",
+                ));
             };
             (name, f.clone(), ScriptFlags::default(), None)
         }
-        _ => return Err(LuaErr::table("wrong number of arguments to redis.register_function")),
+        _ => {
+            return Err(LuaErr::table(
+                "wrong number of arguments to redis.register_function",
+            ))
+        }
     };
     if !valid_name(&name) {
         // Redis 7.0 reports bad function names with the library-name text.
@@ -431,12 +480,17 @@ fn register_function(lua: &mlua::Lua, args: MultiValue) -> Result<MultiValue, Lu
     }
     let name = String::from_utf8_lossy(&name).into_owned();
     let Some(mut pending) = lua.app_data_mut::<Pending>() else {
-        return Err(LuaErr::table("redis.register_function can only be called on FUNCTION LOAD command"));
+        return Err(LuaErr::table(
+            "redis.register_function can only be called on FUNCTION LOAD command",
+        ));
     };
     if pending.0.iter().any(|d| d.name == name) {
         return Err(LuaErr::table("Function already exists in the library"));
     }
-    let flags = ScriptFlags { has_shebang: true, ..flags };
+    let flags = ScriptFlags {
+        has_shebang: true,
+        ..flags
+    };
     pending.0.push(FunctionDef {
         name,
         description: description.map(Bytes::from),
@@ -454,7 +508,7 @@ pub fn split_keys(args: &[Bytes], fcall: bool) -> Result<(&[Bytes], &[Bytes]), &
     };
     let n: i64 = std::str::from_utf8(first)
         .ok()
-        .filter(|s| !s.starts_with('+') && !(s.len() > 1 && s.starts_with('0')))
+        .filter(|s| !(s.starts_with('+') || (s.len() > 1 && s.starts_with('0'))))
         .and_then(|s| s.parse().ok())
         .ok_or(if fcall {
             "ERR Bad number of keys provided"

@@ -42,6 +42,6 @@ pub use run::{Outcome, HOOK_INSTRUCTIONS};
 pub use shebang::ScriptFlags;
 
 #[cfg(test)]
-mod testing;
-#[cfg(test)]
 mod eval_tests;
+#[cfg(test)]
+mod testing;

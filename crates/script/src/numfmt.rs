@@ -38,7 +38,9 @@ fn strip_zeros(s: &str) -> &str {
 /// indefinite" value `i64::MIN` for NaN and out-of-range values (what Redis replies
 /// for `return 1e300`).
 pub fn lua_number_to_reply_int(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
+    // 2^63 is exactly representable; the range is [-2^63, 2^63).
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if d.is_nan() || !(-LIMIT..LIMIT).contains(&d) {
         i64::MIN
     } else {
         d as i64

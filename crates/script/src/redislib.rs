@@ -157,7 +157,13 @@ pub(crate) fn static_lib(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.raw_set("debug", rawfn(lua, |_, _| Ok(MultiValue::new()))?)?;
     set_constants(&t)?;
-    for (k, v) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
+    for (k, v) in [
+        ("REPL_NONE", 0),
+        ("REPL_AOF", 1),
+        ("REPL_SLAVE", 2),
+        ("REPL_REPLICA", 2),
+        ("REPL_ALL", 3),
+    ] {
         t.raw_set(k, v)?;
     }
     Ok(t)
@@ -165,7 +171,12 @@ pub(crate) fn static_lib(lua: &Lua) -> mlua::Result<Table> {
 
 /// `LOG_*` and version constants (also in the FUNCTION LOAD API table).
 pub(crate) fn set_constants(t: &Table) -> mlua::Result<()> {
-    for (k, v) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
+    for (k, v) in [
+        ("LOG_DEBUG", 0),
+        ("LOG_VERBOSE", 1),
+        ("LOG_NOTICE", 2),
+        ("LOG_WARNING", 3),
+    ] {
         t.raw_set(k, v)?;
     }
     t.raw_set("REDIS_VERSION", REDIS_VERSION)?;
@@ -189,7 +200,9 @@ pub(crate) fn log_args(args: &MultiValue) -> Result<(crate::LogLevel, Vec<u8>), 
         return Err(LuaErr::table("redis.log() requires two arguments or more."));
     }
     if !is_number(&args[0]) {
-        return Err(LuaErr::table("First argument must be a number (log level)."));
+        return Err(LuaErr::table(
+            "First argument must be a number (log level).",
+        ));
     }
     let level = crate::LogLevel::from_num(to_number(&args[0]) as i64)
         .ok_or_else(|| LuaErr::table("Invalid debug level."))?;

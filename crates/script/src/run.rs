@@ -50,14 +50,21 @@ impl Outcome {
 pub(crate) fn install_idle(lua: &Lua, private: &Table) -> mlua::Result<()> {
     for name in DYNAMIC {
         let f = crate::redislib::rawfn(lua, |_, _| {
-            Err(LuaErr::table("This function can only be called from a running script"))
+            Err(LuaErr::table(
+                "This function can only be called from a running script",
+            ))
         })?;
         private.raw_set(*name, f)?;
     }
     Ok(())
 }
 
-fn host_call(lua: &Lua, host: &RefCell<&mut dyn Host>, args: MultiValue, raise_err: bool) -> mlua::Result<MultiValue> {
+fn host_call(
+    lua: &Lua,
+    host: &RefCell<&mut dyn Host>,
+    args: MultiValue,
+    raise_err: bool,
+) -> mlua::Result<MultiValue> {
     let argv = match command_argv(&args) {
         Ok(a) => a,
         Err(msg) => {
@@ -88,14 +95,23 @@ fn host_call(lua: &Lua, host: &RefCell<&mut dyn Host>, args: MultiValue, raise_e
 
 /// Calls `f(a, b)` with `host` bound; `name` is what error messages call the script
 /// (the SHA1 for EVAL, the function name for FCALL).
-pub(crate) fn run(sb: &Sandbox, host: &mut dyn Host, f: &Function, name: &str, a: Value, b: Value) -> Outcome {
+pub(crate) fn run(
+    sb: &Sandbox,
+    host: &mut dyn Host,
+    f: &Function,
+    name: &str,
+    a: Value,
+    b: Value,
+) -> Outcome {
     let lua = &sb.lua;
     lua.set_app_data(RunState::default());
     let host = RefCell::new(host);
     let result = lua.scope(|scope| {
         let h = &host;
-        let call = scope.create_function(move |lua, args: MultiValue| host_call(lua, h, args, true))?;
-        let pcall = scope.create_function(move |lua, args: MultiValue| host_call(lua, h, args, false))?;
+        let call =
+            scope.create_function(move |lua, args: MultiValue| host_call(lua, h, args, true))?;
+        let pcall =
+            scope.create_function(move |lua, args: MultiValue| host_call(lua, h, args, false))?;
         let log = scope.create_function(move |lua, args: MultiValue| match log_args(&args) {
             Ok((level, msg)) => {
                 h.borrow_mut().log(level, &msg);
@@ -103,13 +119,14 @@ pub(crate) fn run(sb: &Sandbox, host: &mut dyn Host, f: &Function, name: &str, a
             }
             Err(e) => raise(lua, e),
         })?;
-        let set_repl = scope.create_function(move |lua, args: MultiValue| match set_repl_args(&args) {
-            Ok(flags) => {
-                h.borrow_mut().set_repl(flags);
-                Ok(MultiValue::new())
-            }
-            Err(e) => raise(lua, e),
-        })?;
+        let set_repl =
+            scope.create_function(move |lua, args: MultiValue| match set_repl_args(&args) {
+                Ok(flags) => {
+                    h.borrow_mut().set_repl(flags);
+                    Ok(MultiValue::new())
+                }
+                Err(e) => raise(lua, e),
+            })?;
         let replicate = scope.create_function(move |_, _: MultiValue| {
             h.borrow_mut().replicate_commands();
             Ok(one(Value::Boolean(true)))
@@ -156,7 +173,10 @@ pub(crate) fn run(sb: &Sandbox, host: &mut dyn Host, f: &Function, name: &str, a
         let counted = match &v {
             Value::Table(t) => {
                 matches!(t.raw_get::<Value>("err"), Ok(Value::String(_)))
-                    && matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)))
+                    && matches!(
+                        t.raw_get::<Value>("ignore_error_stats_update"),
+                        Ok(Value::Boolean(true))
+                    )
             }
             _ => false,
         };

@@ -19,7 +19,7 @@
 //! Invariant: the private table `H` (registry `shoal.H`) is never reachable from
 //! scripts; it carries the per-run callbacks (`call`, `pcall`, `log`, `abort`...).
 
-use mlua::{Function, Lua, MultiValue, StdLib, Table, Value};
+use mlua::{Function, Lua, StdLib, Table};
 
 /// Chunk name of the sandbox's own Lua code (skipped when locating errors).
 pub(crate) const INTERNAL_SOURCE: &str = "=shoal";
@@ -112,9 +112,4 @@ pub(crate) fn new_lua() -> mlua::Result<Lua> {
         StdLib::TABLE | StdLib::STRING | StdLib::MATH,
         mlua::LuaOptions::new(),
     )
-}
-
-/// Values for building multi-results.
-pub(crate) fn mv(values: Vec<Value>) -> MultiValue {
-    MultiValue::from_vec(values)
 }

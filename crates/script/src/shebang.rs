@@ -126,7 +126,9 @@ pub fn parse_library_header(code: &[u8]) -> Result<(String, usize), String> {
     for part in &parts[1..] {
         if let Some(v) = part.strip_prefix(b"name=") {
             if name.is_some() {
-                return Err("ERR Invalid metadata value, name argument was given multiple times".into());
+                return Err(
+                    "ERR Invalid metadata value, name argument was given multiple times".into(),
+                );
             }
             name = Some(v);
         } else {
@@ -160,21 +162,42 @@ mod tests {
         assert!(parse_eval_body(b"#!lua flags=\nx").is_ok());
         let err = |b: &[u8]| parse_eval_body(b).unwrap_err();
         assert_eq!(err(b"#!lua"), "ERR Invalid script shebang");
-        assert_eq!(err(b"#!lua flags=bogus\n"), "ERR Unexpected flag in script shebang: bogus");
-        assert_eq!(err(b"#!lua flags=no-writes,,allow-oom\n"), "ERR Unexpected flag in script shebang: ");
-        assert_eq!(err(b"#!luax\n"), "ERR Unexpected engine in script shebang: #!luax");
-        assert_eq!(err(b"#!lua name=x\n"), "ERR Unknown lua shebang option: name=x");
+        assert_eq!(
+            err(b"#!lua flags=bogus\n"),
+            "ERR Unexpected flag in script shebang: bogus"
+        );
+        assert_eq!(
+            err(b"#!lua flags=no-writes,,allow-oom\n"),
+            "ERR Unexpected flag in script shebang: "
+        );
+        assert_eq!(
+            err(b"#!luax\n"),
+            "ERR Unexpected engine in script shebang: #!luax"
+        );
+        assert_eq!(
+            err(b"#!lua name=x\n"),
+            "ERR Unknown lua shebang option: name=x"
+        );
     }
 
     #[test]
     fn library_headers() {
-        assert_eq!(parse_library_header(b"#!lua name=mylib\nx").unwrap(), ("mylib".into(), 16));
+        assert_eq!(
+            parse_library_header(b"#!lua name=mylib\nx").unwrap(),
+            ("mylib".into(), 16)
+        );
         let err = |b: &[u8]| parse_library_header(b).unwrap_err();
         assert_eq!(err(b"return 1"), "ERR Missing library metadata");
         assert_eq!(err(b"#!js name=x\n"), "ERR Engine 'js' not found");
         assert_eq!(err(b"#!lua\n"), "ERR Library name was not given");
-        assert_eq!(err(b"#!lua name=a flags=no-writes\n"), "ERR Invalid metadata value given: flags=no-writes");
-        assert_eq!(err(b"#!lua name=a name=b\n"), "ERR Invalid metadata value, name argument was given multiple times");
+        assert_eq!(
+            err(b"#!lua name=a flags=no-writes\n"),
+            "ERR Invalid metadata value given: flags=no-writes"
+        );
+        assert_eq!(
+            err(b"#!lua name=a name=b\n"),
+            "ERR Invalid metadata value, name argument was given multiple times"
+        );
         assert!(valid_name(b"a_1") && !valid_name(b"my-lib") && !valid_name(b""));
     }
 }

@@ -84,7 +84,11 @@ impl Format<'_> {
                 b'c' => self.num(1),
                 b's' => 0,
                 other => {
-                    return Err(LuaErr::arg(1, fname, &format!("invalid format option '{}'", other as char)))
+                    return Err(LuaErr::arg(
+                        1,
+                        fname,
+                        &format!("invalid format option '{}'", other as char),
+                    ))
                 }
             };
             return Ok(Some(Opt { letter: c, size }));
@@ -117,7 +121,9 @@ fn check_number(args: &MultiValue, i: usize, fname: &str) -> Result<f64, LuaErr>
     match &v {
         Value::Integer(n) => Ok(*n as f64),
         Value::Number(n) => Ok(*n),
-        Value::String(s) => crate::cjson::parse_lua_number(&s.as_bytes()).ok_or_else(|| bad(i, fname, "number", &v)),
+        Value::String(s) => {
+            crate::cjson::parse_lua_number(&s.as_bytes()).ok_or_else(|| bad(i, fname, "number", &v))
+        }
         _ => Err(bad(i, fname, "number", &v)),
     }
 }
@@ -128,14 +134,20 @@ fn check_string(args: &MultiValue, i: usize, fname: &str) -> Result<Vec<u8>, Lua
 }
 
 fn bad(i: usize, fname: &str, want: &str, v: &Value) -> LuaErr {
-    let got = if matches!(v, Value::Nil) { "no value" } else { type_name(v) };
+    let got = if matches!(v, Value::Nil) {
+        "no value"
+    } else {
+        type_name(v)
+    };
     LuaErr::arg(i + 1, fname, &format!("{want} expected, got {got}"))
 }
 
 fn put_int(out: &mut Vec<u8>, n: f64, size: usize, little: bool) {
     let v: u64 = if n < 0.0 { (n as i64) as u64 } else { n as u64 };
     let fill = if n < 0.0 { 0xff } else { 0 };
-    let mut bytes: Vec<u8> = (0..size).map(|i| if i < 8 { (v >> (8 * i)) as u8 } else { fill }).collect();
+    let mut bytes: Vec<u8> = (0..size)
+        .map(|i| if i < 8 { (v >> (8 * i)) as u8 } else { fill })
+        .collect();
     if !little {
         bytes.reverse();
     }
@@ -161,12 +173,20 @@ fn pack(lua: &Lua, args: MultiValue) -> Result<MultiValue, LuaErr> {
             b'f' => {
                 let n = check_number(&args, arg, "pack")? as f32;
                 arg += 1;
-                out.extend_from_slice(&if little { n.to_le_bytes() } else { n.to_be_bytes() });
+                out.extend_from_slice(&if little {
+                    n.to_le_bytes()
+                } else {
+                    n.to_be_bytes()
+                });
             }
             b'd' => {
                 let n = check_number(&args, arg, "pack")?;
                 arg += 1;
-                out.extend_from_slice(&if little { n.to_le_bytes() } else { n.to_be_bytes() });
+                out.extend_from_slice(&if little {
+                    n.to_le_bytes()
+                } else {
+                    n.to_be_bytes()
+                });
             }
             b'c' | b's' => {
                 let s = check_string(&args, arg, "pack")?;
@@ -229,7 +249,11 @@ fn unpack(lua: &Lua, args: MultiValue) -> Result<MultiValue, LuaErr> {
             b'b' | b'h' | b'l' | b'i' | b'B' | b'H' | b'L' | b'T' | b'I' => {
                 let mut v: u64 = 0;
                 for i in 0..size.min(8) {
-                    let b = if little { bytes[i] } else { bytes[size - 1 - i] };
+                    let b = if little {
+                        bytes[i]
+                    } else {
+                        bytes[size - 1 - i]
+                    };
                     v |= (b as u64) << (8 * i);
                 }
                 let signed = matches!(opt.letter, b'b' | b'h' | b'l' | b'i');
@@ -246,13 +270,21 @@ fn unpack(lua: &Lua, args: MultiValue) -> Result<MultiValue, LuaErr> {
             b'f' => {
                 let mut a = [0u8; 4];
                 a.copy_from_slice(bytes);
-                let n = if little { f32::from_le_bytes(a) } else { f32::from_be_bytes(a) };
+                let n = if little {
+                    f32::from_le_bytes(a)
+                } else {
+                    f32::from_be_bytes(a)
+                };
                 out.push(Value::Number(n as f64));
             }
             b'd' => {
                 let mut a = [0u8; 8];
                 a.copy_from_slice(bytes);
-                let n = if little { f64::from_le_bytes(a) } else { f64::from_be_bytes(a) };
+                let n = if little {
+                    f64::from_le_bytes(a)
+                } else {
+                    f64::from_be_bytes(a)
+                };
                 out.push(Value::Number(n));
             }
             b'c' => out.push(Value::String(lua.create_string(bytes)?)),
@@ -301,17 +333,36 @@ mod tests {
             "*8\r\n$2\r\n\x01\x02\r\n$5\r\n\u{fe}\u{ff}\u{ff}\u{ff}\x05\r\n:6\r\n$3\r\nab\x00\r\n$3\r\nabc\r\n:8\r\n:30841\r\n:3\r\n"
                 .replace(['\u{fe}', '\u{ff}'], "\u{fffd}")
         );
-        assert_eq!(w("return {struct.unpack('<i2c2', struct.pack('<i2c2', -3, 'zz'))}"), "*3\r\n:-3\r\n$2\r\nzz\r\n:5\r\n");
-        assert!(w("return struct.pack('q', 1)").contains("bad argument #1 to 'pack' (invalid format option 'q')"));
-        assert!(w("return struct.unpack('>I4', 'ab')").contains("bad argument #2 to 'unpack' (data string too short)"));
-        assert!(w("return struct.pack('!3 i2', 1)").contains("ERR user_script:1: alignment 3 is not a power of 2"));
+        assert_eq!(
+            w("return {struct.unpack('<i2c2', struct.pack('<i2c2', -3, 'zz'))}"),
+            "*3\r\n:-3\r\n$2\r\nzz\r\n:5\r\n"
+        );
+        assert!(w("return struct.pack('q', 1)")
+            .contains("bad argument #1 to 'pack' (invalid format option 'q')"));
+        assert!(w("return struct.unpack('>I4', 'ab')")
+            .contains("bad argument #2 to 'unpack' (data string too short)"));
+        assert!(w("return struct.pack('!3 i2', 1)")
+            .contains("ERR user_script:1: alignment 3 is not a power of 2"));
         assert_eq!(w("return #struct.pack('i17', 1)"), ":17\r\n");
-        assert!(w("return struct.size('s')").contains("bad argument #1 to 'size' (option 's' has no fixed size)"));
-        assert_eq!(w("return {struct.unpack('Bxc0', '\\3a' .. 'xyz')}"), "*2\r\n$3\r\nxyz\r\n:6\r\n");
+        assert!(w("return struct.size('s')")
+            .contains("bad argument #1 to 'size' (option 's' has no fixed size)"));
+        assert_eq!(
+            w("return {struct.unpack('Bxc0', '\\3a' .. 'xyz')}"),
+            "*2\r\n$3\r\nxyz\r\n:6\r\n"
+        );
         assert_eq!(w("return struct.pack('>l', 1):len()"), ":8\r\n");
-        assert_eq!(w("return {struct.unpack('>I3', '\\1\\2\\3', 1)}"), "*2\r\n:66051\r\n:4\r\n");
+        assert_eq!(
+            w("return {struct.unpack('>I3', '\\1\\2\\3', 1)}"),
+            "*2\r\n:66051\r\n:4\r\n"
+        );
         assert_eq!(w("return struct.pack('c', 'ab')"), "$1\r\na\r\n");
-        assert_eq!(w("return {struct.unpack('s', 'ab\\0c')}"), "*2\r\n$2\r\nab\r\n:4\r\n");
-        assert_eq!(w("return {struct.unpack('!4 b i4', struct.pack('!4 b i4', 1, 2))}"), "*3\r\n:1\r\n:2\r\n:9\r\n");
+        assert_eq!(
+            w("return {struct.unpack('s', 'ab\\0c')}"),
+            "*2\r\n$2\r\nab\r\n:4\r\n"
+        );
+        assert_eq!(
+            w("return {struct.unpack('!4 b i4', struct.pack('!4 b i4', 1, 2))}"),
+            "*3\r\n:1\r\n:2\r\n:9\r\n"
+        );
     }
 }

@@ -37,22 +37,35 @@ impl Host for FakeHost {
                 Some(v) => Frame::Bulk(v.clone()),
                 None => Frame::Null,
             },
-            ("del", _) => Frame::Integer(argv[1..].iter().filter(|k| self.kv.remove(*k).is_some()).count() as i64),
+            ("del", _) => Frame::Integer(
+                argv[1..]
+                    .iter()
+                    .filter(|k| self.kv.remove(*k).is_some())
+                    .count() as i64,
+            ),
             ("hgetall", 2) => {
                 let pairs = vec![(Frame::Bulk(b("a")), Frame::Bulk(b("1")))];
                 match resp {
                     Proto::Resp3 => Frame::Map(pairs),
-                    Proto::Resp2 => Frame::Array(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect()),
+                    Proto::Resp2 => {
+                        Frame::Array(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect())
+                    }
                 }
             }
             ("zscore", 3) => match resp {
                 Proto::Resp3 => Frame::Double(b("1.5")),
                 Proto::Resp2 => Frame::Bulk(b("1.5")),
             },
-            ("lpush", _) => Frame::Error(b("WRONGTYPE Operation against a key holding the wrong kind of value")),
+            ("lpush", _) => Frame::Error(b(
+                "WRONGTYPE Operation against a key holding the wrong kind of value",
+            )),
             ("echo", 2) => Frame::Bulk(argv[1].clone()),
-            (_, _) if ["ping", "set", "get", "hgetall", "zscore", "echo"].contains(&name.as_str()) => {
-                Frame::Error(b("ERR Wrong number of args calling Redis command from script"))
+            (_, _)
+                if ["ping", "set", "get", "hgetall", "zscore", "echo"].contains(&name.as_str()) =>
+            {
+                Frame::Error(b(
+                    "ERR Wrong number of args calling Redis command from script",
+                ))
             }
             _ => Frame::Error(b("ERR Unknown Redis command called from script")),
         }
@@ -74,10 +87,23 @@ impl Host for FakeHost {
 
 /// Runs `body` as EVAL with no keys on a fresh engine.
 pub(crate) fn eval(body: &str) -> Frame {
-    eval_with(&mut ScriptEngine::new(), &mut FakeHost::default(), body, &[], &[]).reply
+    eval_with(
+        &mut ScriptEngine::new(),
+        &mut FakeHost::default(),
+        body,
+        &[],
+        &[],
+    )
+    .reply
 }
 
-pub(crate) fn eval_with(e: &mut ScriptEngine, h: &mut FakeHost, body: &str, keys: &[&str], args: &[&str]) -> Outcome {
+pub(crate) fn eval_with(
+    e: &mut ScriptEngine,
+    h: &mut FakeHost,
+    body: &str,
+    keys: &[&str],
+    args: &[&str],
+) -> Outcome {
     let sha = match e.load(body.as_bytes()) {
         Ok(s) => s,
         Err(msg) => {
