@@ -316,43 +316,47 @@ impl FunctionEngine {
     /// FUNCTION STATS; `running` is the running function's name, its command line and
     /// the milliseconds it has run (the server knows).
     pub fn stats(&self, running: Option<(&str, &[Bytes], i64)>) -> Frame {
-        let bulk = |s: &str| Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()));
-        let running = match running {
-            None => Frame::Null,
-            Some((name, argv, ms)) => Frame::Map(vec![
-                (bulk("name"), bulk(name)),
-                (
-                    bulk("command"),
-                    Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect()),
-                ),
-                (bulk("duration_ms"), Frame::Integer(ms)),
-            ]),
-        };
-        Frame::Map(vec![
-            (bulk("running_script"), running),
-            (
-                bulk("engines"),
-                Frame::Map(vec![(
-                    bulk("LUA"),
-                    Frame::Map(vec![
-                        (
-                            bulk("libraries_count"),
-                            Frame::Integer(self.libs.len() as i64),
-                        ),
-                        (
-                            bulk("functions_count"),
-                            Frame::Integer(self.funcs.len() as i64),
-                        ),
-                    ]),
-                )]),
-            ),
-        ])
+        stats_frame(running, self.libs.len(), self.funcs.len())
     }
 
     /// Memory used by the functions' Lua state (INFO `used_memory_vm_functions`).
     pub fn lua_memory(&self) -> usize {
         self.sb.lua.used_memory()
     }
+}
+
+/// The FUNCTION STATS reply from its parts, so that the server can answer while a
+/// function runs (and holds the engine) from counts it kept.
+pub fn stats_frame(
+    running: Option<(&str, &[Bytes], i64)>,
+    libraries: usize,
+    functions: usize,
+) -> Frame {
+    let bulk = |s: &str| Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()));
+    let running = match running {
+        None => Frame::Null,
+        Some((name, argv, ms)) => Frame::Map(vec![
+            (bulk("name"), bulk(name)),
+            (
+                bulk("command"),
+                Frame::Array(argv.iter().cloned().map(Frame::Bulk).collect()),
+            ),
+            (bulk("duration_ms"), Frame::Integer(ms)),
+        ]),
+    };
+    Frame::Map(vec![
+        (bulk("running_script"), running),
+        (
+            bulk("engines"),
+            Frame::Map(vec![(
+                bulk("LUA"),
+                Frame::Map(vec![
+                    (bulk("libraries_count"), Frame::Integer(libraries as i64)),
+                    (bulk("functions_count"), Frame::Integer(functions as i64)),
+                ]),
+            )]),
+        ),
+    ])
 }
 
 impl Default for FunctionEngine {

@@ -428,7 +428,10 @@ fn may_bypass(srv: &Server, argv: &[bytes::Bytes]) -> bool {
         return true; // "unknown command" touches nothing
     };
     let e = if !top.subs.is_empty() && argv.len() >= 2 {
-        srv.registry.sub(top, &argv[1]).unwrap_or(top)
+        match srv.registry.sub(top, &argv[1]) {
+            Some(sub) => sub,
+            None => return true, // "unknown subcommand" touches nothing either
+        }
     } else {
         top
     };

@@ -21,6 +21,7 @@ pub mod memory;
 pub mod metrics;
 pub mod pubsub;
 pub mod registry;
+pub mod scripting;
 pub mod server;
 pub mod session;
 pub mod signals;

@@ -73,6 +73,7 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     pub tracking: crate::tracking::Tracking,
     pub gate: crate::gate::Gate,
+    pub scripting: crate::scripting::Scripting,
     pub latency: Mutex<LatencyMonitor>,
     pub pause: Mutex<Pause>,
     /// Set while a CLIENT PAUSE may be in force, so that the request path checks
@@ -159,6 +160,7 @@ impl Server {
             blocking: Default::default(),
             tracking: Default::default(),
             gate: Default::default(),
+            scripting: Default::default(),
             latency: Mutex::new(LatencyMonitor::default()),
             pause: Mutex::new(Pause {
                 kind: PauseKind::None,

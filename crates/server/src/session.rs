@@ -66,6 +66,8 @@ pub struct Session {
     pub caching_set: bool,
     /// A script has run past `busy-reply-threshold`: dispatch answers BUSY.
     pub script_busy: bool,
+    /// Running the queued commands of EXEC (commands cannot suspend).
+    pub in_exec: bool,
 }
 
 /// A transaction being queued.
@@ -138,6 +140,7 @@ impl Session {
             in_script: false,
             caching_set: false,
             script_busy: false,
+            in_exec: false,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod info;
 pub mod multi;
 pub mod observe;
 pub mod pubsub;
+pub mod scripting;
 pub mod tracking;
 
 /// The context of a server command: the server, the calling connection's state and
@@ -37,6 +38,7 @@ const FAMILIES: &[&[(&str, ServerHandler)]] = &[
     observe::HANDLERS,
     pubsub::HANDLERS,
     multi::HANDLERS,
+    scripting::HANDLERS,
 ];
 
 pub fn handler(name: &str) -> Option<ServerHandler> {

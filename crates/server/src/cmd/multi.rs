@@ -111,7 +111,9 @@ fn exec(c: &mut SCtx, _argv: &[Bytes]) {
         return c.out.null_array();
     }
     unwatch_all(c);
+    c.s.in_exec = true;
     run_queue(c, m.queued);
+    c.s.in_exec = false;
 }
 
 /// Runs the queued commands atomically and replies with their replies.

@@ -1,0 +1,211 @@
+//! Running Lua scripts and functions (the engines are `shoal-script`'s).
+//!
+//! A script runs on a blocking-pool thread inside an exclusive section of the
+//! [`Gate`](crate::gate::Gate): no command runs meanwhile, so the script is atomic,
+//! while the worker threads stay free to answer BUSY, SCRIPT KILL and FUNCTION
+//! KILL. The caller's connection awaits the reply like any suspended command.
+//! Each `redis.call` goes through the ordinary call path (`dispatch::call`) with a
+//! fake client session whose commands may not block.
+//!
+//! Lock order, which keeps this deadlock-free: a script job takes `section`, then
+//! enters the exclusive section (waiting until no worker is inside a command), then
+//! the engine's mutex. Workers take an engine's mutex only inside a command (SCRIPT
+//! LOAD, FUNCTION LOAD, EVAL's compile step), so the job never holds an engine while
+//! it waits for a worker.
+
+use crate::client::ClientInfo;
+use crate::dispatch;
+use crate::server::{unix_ms, Server};
+use crate::session::Session;
+use bytes::Bytes;
+use parking_lot::Mutex;
+use shoal_commands::spec::flag;
+use shoal_resp::{parse_frame, Frame, Proto, ReplyWriter};
+use shoal_script::{FunctionEngine, Host, LogLevel, ScriptEngine};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// The script or function being run, for SCRIPT KILL and FUNCTION STATS.
+#[derive(Clone)]
+pub struct Running {
+    pub function: bool,
+    /// The function's name (FUNCTION STATS), or the script's SHA.
+    pub name: String,
+    pub argv: Vec<Bytes>,
+    pub started_ms: i64,
+}
+
+#[derive(Default)]
+pub struct Scripting {
+    pub eval: Mutex<ScriptEngine>,
+    pub functions: Mutex<FunctionEngine>,
+    /// Held for the whole of an exclusive section (one script at a time).
+    section: Mutex<()>,
+    pub running: Mutex<Option<Running>>,
+    /// SCRIPT KILL / FUNCTION KILL asked the running script to stop.
+    pub kill: AtomicBool,
+    /// The running script has executed a write (it can no longer be killed).
+    pub wrote: AtomicBool,
+    /// Libraries and functions loaded (FUNCTION STATS answers from these while a
+    /// function holds the engine).
+    pub function_counts: Mutex<(usize, usize)>,
+}
+
+impl Scripting {
+    pub fn refresh_function_counts(&self) {
+        let fe = self.functions.lock();
+        *self.function_counts.lock() = (fe.libraries().len(), fe.function_count());
+    }
+}
+
+/// What to run.
+pub enum Target {
+    /// A cached EVAL script, by SHA.
+    Script(String),
+    /// A function, by name.
+    Function(Bytes),
+}
+
+/// One script or function call with everything it needs from the caller.
+pub struct Job {
+    pub target: Target,
+    pub keys: Vec<Bytes>,
+    pub args: Vec<Bytes>,
+    /// EVAL_RO, FCALL_RO, or a `no-writes` script: writes are refused.
+    pub read_only: bool,
+    pub argv: Vec<Bytes>,
+    pub info: Arc<ClientInfo>,
+    pub db: usize,
+    pub proto: Proto,
+}
+
+/// Runs `job` atomically and returns the reply, encoded for the caller. `inline`
+/// is for a caller on a worker thread inside a command (EXEC): it steps out of the
+/// gate for the duration.
+pub fn run(srv: &Arc<Server>, job: Job, inline: bool) -> Bytes {
+    if inline {
+        srv.gate.leave();
+    }
+    let sc = &srv.scripting;
+    let section = sc.section.lock();
+    let function = matches!(job.target, Target::Function(_));
+    srv.gate.begin(unix_ms(), function);
+    let name = match &job.target {
+        Target::Script(sha) => sha.clone(),
+        Target::Function(n) => String::from_utf8_lossy(n).into_owned(),
+    };
+    *sc.running.lock() = Some(Running {
+        function,
+        name,
+        argv: job.argv.clone(),
+        started_ms: unix_ms(),
+    });
+    sc.kill.store(false, Relaxed);
+    sc.wrote.store(false, Relaxed);
+    let settings = srv.settings();
+    let gen = srv.settings_gen.load(Relaxed);
+    let mut session = Session::new(job.info.clone(), settings, gen, true);
+    session.db = job.db;
+    session.in_script = true;
+    let mut host = ScriptHost {
+        srv,
+        session,
+        read_only: job.read_only,
+    };
+    let outcome = match &job.target {
+        Target::Script(sha) => {
+            sc.eval
+                .lock()
+                .run(sha.as_bytes(), &job.keys, &job.args, &mut host)
+        }
+        Target::Function(name) => sc
+            .functions
+            .lock()
+            .call(name, &job.keys, &job.args, &mut host),
+    };
+    *sc.running.lock() = None;
+    srv.gate.end();
+    drop(section);
+    if inline {
+        while !srv.gate.enter() {
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
+    let mut out = ReplyWriter::new(job.proto);
+    shoal_script::write_frame(&outcome.reply, &mut out);
+    if !outcome.error_already_counted {
+        let codes = out.take_error_codes();
+        crate::stats::local(|t| {
+            for code in codes {
+                t.count_error(&code);
+            }
+        });
+    } else {
+        let _ = out.take_error_codes();
+    }
+    out.buf.freeze()
+}
+
+/// The server side of `redis.call` and friends for one run.
+struct ScriptHost<'a> {
+    srv: &'a Arc<Server>,
+    /// The script's fake client: its own selected database, no blocking.
+    session: Session,
+    read_only: bool,
+}
+
+fn error(text: &str) -> Frame {
+    Frame::Error(Bytes::copy_from_slice(text.as_bytes()))
+}
+
+impl Host for ScriptHost<'_> {
+    fn call(&mut self, argv: &[Bytes], resp: Proto) -> Frame {
+        use shoal_script::errors;
+        let reg = &self.srv.registry;
+        let Some(top) = reg.lookup(&argv[0]) else {
+            return error(errors::UNKNOWN_COMMAND);
+        };
+        let e = if !top.subs.is_empty() && argv.len() >= 2 {
+            match reg.sub(top, &argv[1]) {
+                Some(s) => s,
+                None => return error(errors::UNKNOWN_COMMAND),
+            }
+        } else {
+            top
+        };
+        if !e.spec.arity_ok(argv.len()) {
+            return error(errors::WRONG_ARGS);
+        }
+        if e.has(flag::NOSCRIPT) {
+            return error(errors::NOT_ALLOWED);
+        }
+        if e.has(flag::WRITE) {
+            if self.read_only {
+                return error(errors::WRITE_IN_RO);
+            }
+            self.srv.scripting.wrote.store(true, Relaxed);
+        }
+        self.session.proto = resp;
+        self.session.now_ms = unix_ms();
+        let mut out = ReplyWriter::new(resp);
+        dispatch::call(self.srv, &mut self.session, &mut out, e, argv);
+        match parse_frame(&out.buf) {
+            Ok(Some((f, _))) => f,
+            _ => error("ERR the command wrote no reply"),
+        }
+    }
+
+    fn log(&mut self, level: LogLevel, msg: &[u8]) {
+        let text = String::from_utf8_lossy(msg);
+        match level {
+            LogLevel::Debug => crate::debug!("{}", text),
+            LogLevel::Verbose => crate::verbose!("{}", text),
+            LogLevel::Notice => crate::notice!("{}", text),
+            LogLevel::Warning => crate::warning!("{}", text),
+        }
+    }
+
+    fn should_abort(&mut self) -> bool {
+        self.srv.scripting.kill.load(Relaxed)
+    }
+}
