@@ -140,8 +140,6 @@ pub const INVALID_END_ID: &str = "ERR invalid end ID for the interval";
 pub const XSETID_ENTRIES_ADDED_NEGATIVE: &str = "ERR entries_added must be positive";
 pub const XSETID_SMALLER_THAN_MAXDELETED_ARG: &str =
     "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id";
-pub const XSETID_SMALLER_THAN_MAXDELETED: &str =
-    "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id";
 pub const XSETID_SMALLER_THAN_TOP: &str =
     "ERR The ID specified in XSETID is smaller than the target stream top item";
 pub const XSETID_ENTRIES_ADDED_SMALL: &str =
@@ -164,6 +162,8 @@ pub const XCLAIM_TIME: &str = "ERR Invalid TIME option argument for XCLAIM";
 pub const XCLAIM_RETRYCOUNT: &str = "ERR Invalid RETRYCOUNT option argument for XCLAIM";
 pub const XAUTOCLAIM_MIN_IDLE: &str = "ERR Invalid min-idle-time argument for XAUTOCLAIM";
 pub const XAUTOCLAIM_COUNT: &str = "ERR COUNT must be > 0";
+pub const XAUTOCLAIM_COUNT_MEMORY: &str =
+    "ERR Insufficient memory, failed allocating transient memory, COUNT too high.";
 
 /// `ERR unknown subcommand or wrong number of arguments for 'create'. Try XGROUP HELP.`
 pub fn subcommand_syntax(sub: &[u8], cmd_upper: &str) -> String {

@@ -72,8 +72,8 @@ fn parse_trim_args(ctx: &Ctx<'_>, argv: &[Bytes], xadd: bool) -> Result<TrimArgs
             a.trim = Some(Trim::MinId(id));
             a.value_idx = i;
         } else if kw(opt, "limit") && more > 0 {
-            match shoal_ds::num::parse_i64(&argv[i + 1]) {
-                Some(n) if n >= 0 => a.limit = n as u64,
+            match crate::args::int(&argv[i + 1])? {
+                n if n >= 0 => a.limit = n as u64,
                 _ => return Err(errors::XLIMIT_NEGATIVE),
             }
             limit_given = true;
@@ -296,9 +296,6 @@ pub(super) fn xsetid(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Err(WrongType) => return ctx.wrong_type(),
         Ok(None) => return out.error(errors::NO_SUCH_KEY),
         Ok(Some(s)) => {
-            if id < s.max_deleted_id {
-                return out.error(errors::XSETID_SMALLER_THAN_MAXDELETED);
-            }
             if let Some(top) = s.last_entry_id() {
                 if id < top {
                     return out.error(errors::XSETID_SMALLER_THAN_TOP);

@@ -499,8 +499,14 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         let more = argv.len() - 1 - j;
         if kw(&argv[j], "count") && more > 0 {
             match shoal_ds::num::parse_i64(&argv[j + 1]) {
-                Some(v) if (1..=i64::MAX / 10).contains(&v) => count = v as u64,
+                Some(v) if (1..=i64::MAX / 16).contains(&v) => count = v as u64,
                 _ => return ctx.error(errors::XAUTOCLAIM_COUNT),
+            }
+            // Redis allocates COUNT IDs up front; beyond what an address space
+            // holds (2^47 bytes of 16-byte IDs) the allocation fails. Shoal
+            // allocates nothing per COUNT but answers the same.
+            if count > (1u64 << 47) / 16 {
+                return ctx.error(errors::XAUTOCLAIM_COUNT_MEMORY);
             }
             j += 2;
         } else if kw(&argv[j], "justid") {

@@ -37,24 +37,6 @@ pub(super) fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     if !(is_consumers || is_groups || is_stream) {
         return syntax(ctx);
     }
-    // FULL [COUNT n] is checked before the key.
-    let mut full = None;
-    if is_stream && argv.len() > 3 {
-        if !kw(&argv[3], "full") || (argv.len() != 4 && argv.len() != 6) {
-            return syntax(ctx);
-        }
-        let mut count = 10i64;
-        if argv.len() == 6 {
-            if !kw(&argv[4], "count") {
-                return syntax(ctx);
-            }
-            match crate::args::int(&argv[5]) {
-                Ok(n) => count = if n < 0 { 10 } else { n },
-                Err(e) => return ctx.error(e),
-            }
-        }
-        full = Some(if count == 0 { usize::MAX } else { count as usize });
-    }
     let now = ctx.now.ms;
     let key = &argv[2];
     let (s, out) = stream_and_out(ctx, key, Access::Read);
@@ -63,6 +45,24 @@ pub(super) fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Ok(None) => return out.error(errors::NO_SUCH_KEY),
         Ok(Some(s)) => &**s,
     };
+    // FULL [COUNT n] is checked after the key.
+    let mut full = None;
+    if is_stream && argv.len() > 3 {
+        if !kw(&argv[3], "full") || (argv.len() != 4 && argv.len() != 6) {
+            return out.error(&errors::subcommand_syntax(sub, "XINFO"));
+        }
+        let mut count = 10i64;
+        if argv.len() == 6 {
+            if !kw(&argv[4], "count") {
+                return out.error(&errors::subcommand_syntax(sub, "XINFO"));
+            }
+            match crate::args::int(&argv[5]) {
+                Ok(n) => count = if n < 0 { 10 } else { n },
+                Err(e) => return out.error(e),
+            }
+        }
+        full = Some(if count == 0 { usize::MAX } else { count as usize });
+    }
     if is_consumers {
         let Some(g) = s.groups.get(&argv[3][..]) else {
             return no_group_for_key(out, key, c_str(&argv[3]));

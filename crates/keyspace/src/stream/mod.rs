@@ -351,6 +351,10 @@ impl StreamData {
         if self.len == 0 || self.max_deleted_id.is_zero() {
             return false;
         }
+        // Every deletion happened before the first entry.
+        if self.first_id > self.max_deleted_id {
+            return false;
+        }
         let start = start.unwrap_or(StreamId::ZERO);
         let end = end.unwrap_or(StreamId::MAX);
         start <= self.max_deleted_id && self.max_deleted_id <= end
