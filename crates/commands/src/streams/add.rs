@@ -111,14 +111,18 @@ fn parse_trim_args(ctx: &Ctx<'_>, argv: &[Bytes], xadd: bool) -> Result<TrimArgs
     } else if a.approx {
         // Bound the work of an unbounded `~` trim, as Redis does.
         let n = ctx.settings.stream_node_max_entries.saturating_mul(100);
-        a.limit = if n <= 0 || n > 1_000_000 { 10_000 } else { n as u64 };
+        a.limit = if n <= 0 || n > 1_000_000 {
+            10_000
+        } else {
+            n as u64
+        };
     }
     Ok(a)
 }
 
 /// Trims after XADD or for XTRIM; returns the count removed and rewrites the
 /// trim arguments of a `~` trim in `argv` (for propagation) when asked.
-fn trim_and_rewrite(s: &mut Stream, a: &TrimArgs, argv: &mut Vec<Bytes>) -> u64 {
+fn trim_and_rewrite(s: &mut Stream, a: &TrimArgs, argv: &mut [Bytes]) -> u64 {
     let Some(how) = a.trim else {
         return 0;
     };

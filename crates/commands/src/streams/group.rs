@@ -82,7 +82,11 @@ pub(super) fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         return out.error(errors::XGROUP_KEY_MISSING);
     }
     let needs_group = is("setid") || is("createconsumer") || is("delconsumer");
-    if needs_group && !s.as_ref().is_some_and(|s| s.groups.contains_key(&gname[..])) {
+    if needs_group
+        && !s
+            .as_ref()
+            .is_some_and(|s| s.groups.contains_key(&gname[..]))
+    {
         return no_group_for_key(out, key, gname);
     }
     if is("create") && (5..=8).contains(&argv.len()) {
@@ -253,7 +257,11 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
             (Some(&first), Some(&last)) => {
                 reply_id(out, first);
                 reply_id(out, last);
-                let with: Vec<_> = g.consumers.iter().filter(|(_, c)| !c.pel.is_empty()).collect();
+                let with: Vec<_> = g
+                    .consumers
+                    .iter()
+                    .filter(|(_, c)| !c.pel.is_empty())
+                    .collect();
                 out.array(with.len());
                 for (name, c) in with {
                     out.array(2);
@@ -330,7 +338,9 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     let (s, out) = stream_and_out(ctx, key, Access::Read);
     match s {
         Err(WrongType) => return ctx.wrong_type(),
-        Ok(s) if s.as_ref().is_some_and(|s| s.groups.contains_key(&gname[..])) => {}
+        Ok(s)
+            if s.as_ref()
+                .is_some_and(|s| s.groups.contains_key(&gname[..])) => {}
         Ok(_) => return no_key_or_group(out, key, gname, ""),
     }
     let min_idle = match shoal_ds::num::parse_i64(&argv[4]) {
@@ -401,7 +411,9 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     let mut created = false;
     let mut moved_last = false;
     let exists: Vec<bool> = ids.iter().map(|&id| s.get(id).is_some()).collect();
-    let Some(g) = s.groups.get_mut(&gname[..]) else { return };
+    let Some(g) = s.groups.get_mut(&gname[..]) else {
+        return;
+    };
     if last_id > g.last_id {
         g.last_id = last_id;
         moved_last = true;
@@ -411,7 +423,13 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         if !exists {
             if let Some(p) = g.pel.get(&id) {
                 effects.push(xclaim_effect(
-                    key, gname, &p.consumer, id, p.delivery_time, p.delivery_count, g.last_id,
+                    key,
+                    gname,
+                    &p.consumer,
+                    id,
+                    p.delivery_time,
+                    p.delivery_count,
+                    g.last_id,
                 ));
                 moved_last = false;
                 dirty += 1;
@@ -444,7 +462,13 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
             None => {}
         }
         effects.push(xclaim_effect(
-            key, gname, cname, id, p.delivery_time, p.delivery_count, last,
+            key,
+            gname,
+            cname,
+            id,
+            p.delivery_time,
+            p.delivery_count,
+            last,
         ));
         moved_last = false;
         dirty += 1;
@@ -481,7 +505,9 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     let (s, out) = stream_and_out(ctx, key, Access::Read);
     match s {
         Err(WrongType) => return ctx.wrong_type(),
-        Ok(s) if s.as_ref().is_some_and(|s| s.groups.contains_key(&gname[..])) => {}
+        Ok(s)
+            if s.as_ref()
+                .is_some_and(|s| s.groups.contains_key(&gname[..])) => {}
         Ok(_) => return no_key_or_group(out, key, gname, ""),
     }
     let min_idle = match shoal_ds::num::parse_i64(&argv[4]) {
@@ -528,18 +554,28 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     while attempts > 0 && count > 0 {
         attempts -= 1;
         let Some(from) = cursor else { break };
-        let Some(g) = s.groups.get(&gname[..]) else { break };
+        let Some(g) = s.groups.get(&gname[..]) else {
+            break;
+        };
         let Some(id) = g.pel.range(from..).next().map(|(k, _)| *k) else {
             cursor = None;
             break;
         };
         cursor = id.incr();
         let exists = s.get(id).is_some();
-        let Some(g) = s.groups.get_mut(&gname[..]) else { break };
+        let Some(g) = s.groups.get_mut(&gname[..]) else {
+            break;
+        };
         if !exists {
             if let Some(p) = g.pel.get(&id) {
                 effects.push(xclaim_effect(
-                    key, gname, &p.consumer, id, p.delivery_time, p.delivery_count, g.last_id,
+                    key,
+                    gname,
+                    &p.consumer,
+                    id,
+                    p.delivery_time,
+                    p.delivery_count,
+                    g.last_id,
                 ));
             }
             g.ack(id);
@@ -564,7 +600,13 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
             p.delivery_count += 1;
         }
         effects.push(xclaim_effect(
-            key, gname, cname, id, now, p.delivery_count, last,
+            key,
+            gname,
+            cname,
+            id,
+            now,
+            p.delivery_count,
+            last,
         ));
         claimed.push(id);
         count -= 1;

@@ -61,7 +61,11 @@ pub(super) fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
                 Err(e) => return out.error(e),
             }
         }
-        full = Some(if count == 0 { usize::MAX } else { count as usize });
+        full = Some(if count == 0 {
+            usize::MAX
+        } else {
+            count as usize
+        });
     }
     if is_consumers {
         let Some(g) = s.groups.get(&argv[3][..]) else {

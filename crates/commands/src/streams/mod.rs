@@ -150,7 +150,10 @@ pub(crate) fn stream_and_out<'c>(
     ctx: &'c mut Ctx<'_>,
     key: &[u8],
     access: Access,
-) -> (Result<Option<&'c mut Stream>, WrongType>, &'c mut ReplyWriter) {
+) -> (
+    Result<Option<&'c mut Stream>, WrongType>,
+    &'c mut ReplyWriter,
+) {
     ctx.typed_and_out(key, access, Value::as_stream_mut)
 }
 

@@ -9,8 +9,8 @@
 //! (`ctx.woken`), a key of another type or a missing key means "keep waiting",
 //! and a group that disappeared ends the wait with Redis's NOGROUP error.
 
-use super::{no_key_or_group, reply_entry, reply_id, setid_effect, stream_and_out, strict_id};
 use super::{id_bytes, xclaim_effect};
+use super::{no_key_or_group, reply_entry, reply_id, setid_effect, stream_and_out, strict_id};
 use crate::args::kw;
 use crate::ctx::{Ctx, Propagate, TimeoutReply, WrongType};
 use crate::errors;
@@ -59,7 +59,7 @@ fn parse(ctx: &Ctx<'_>, argv: &[Bytes], xreadgroup: bool) -> Result<ReadArgs, &'
         } else if kw(o, "streams") && more > 0 {
             a.streams_arg = i + 1;
             let rest = argv.len() - a.streams_arg;
-            if rest % 2 != 0 {
+            if !rest.is_multiple_of(2) {
                 return Err(errors::XREAD_UNBALANCED);
             }
             a.n = rest / 2;
@@ -210,7 +210,12 @@ fn read_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], xreadgroup: bool) {
                     _ => arg.clone(),
                 });
             }
-            ctx.block_on(keys.to_vec(), deadline, TimeoutReply::NullArray, Some(again));
+            ctx.block_on(
+                keys.to_vec(),
+                deadline,
+                TimeoutReply::NullArray,
+                Some(again),
+            );
         }
     }
 }
@@ -232,7 +237,7 @@ fn serve_one(
     };
     let start = match f {
         From::After(id) => {
-            if !s.last_entry_id().is_some_and(|top| top > id) {
+            if s.last_entry_id().is_none_or(|top| top <= id) {
                 return false;
             }
             id
@@ -241,7 +246,7 @@ fn serve_one(
             let Some(g) = a.group.as_ref().and_then(|(g, _)| s.groups.get(&g[..])) else {
                 return false;
             };
-            if !s.last_entry_id().is_some_and(|top| top > g.last_id) {
+            if s.last_entry_id().is_none_or(|top| top <= g.last_id) {
                 return false;
             }
             g.last_id
@@ -286,7 +291,9 @@ fn serve_one(
         ]);
     }
     match f {
-        From::History(_) => serve_history(s, out, key, group, consumer, start, a.count, now, effects),
+        From::History(_) => {
+            serve_history(s, out, key, group, consumer, start, a.count, now, effects)
+        }
         _ => serve_new(s, out, key, group, consumer, start, a, now, effects),
     }
     ctx.dirty += 1;
@@ -380,7 +387,11 @@ fn serve_history(
     effects: &mut Vec<Vec<Bytes>>,
 ) {
     let limit = if count == 0 { usize::MAX } else { count };
-    let ids: Vec<StreamId> = match s.groups.get(&group[..]).and_then(|g| g.consumers.get(&consumer[..])) {
+    let ids: Vec<StreamId> = match s
+        .groups
+        .get(&group[..])
+        .and_then(|g| g.consumers.get(&consumer[..]))
+    {
         Some(c) => c.pel.range(start..).take(limit).copied().collect(),
         None => Vec::new(),
     };
@@ -402,7 +413,15 @@ fn serve_history(
         if let Some(p) = g.pel.get_mut(&id) {
             p.delivery_time = now;
             p.delivery_count += 1;
-            effects.push(xclaim_effect(key, group, consumer, id, now, p.delivery_count, last));
+            effects.push(xclaim_effect(
+                key,
+                group,
+                consumer,
+                id,
+                now,
+                p.delivery_count,
+                last,
+            ));
         }
     }
 }

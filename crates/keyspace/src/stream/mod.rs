@@ -119,9 +119,7 @@ impl StreamData {
         let groups: usize = self
             .groups
             .iter()
-            .map(|(name, g)| {
-                name.len() + 64 + g.pel.len() * 64 + g.consumers.len() * 64
-            })
+            .map(|(name, g)| name.len() + 64 + g.pel.len() * 64 + g.consumers.len() * 64)
             .sum();
         std::mem::size_of::<StreamData>() + nodes + groups
     }
@@ -460,7 +458,13 @@ mod tests {
         assert_eq!(all.len(), 250);
         assert_eq!(all[0], StreamId::new(1, 0));
         let r = ids(&s, StreamId::new(99, 0), StreamId::new(102, 0), true);
-        assert_eq!(r, (99..=102).rev().map(|i| StreamId::new(i, 0)).collect::<Vec<_>>());
+        assert_eq!(
+            r,
+            (99..=102)
+                .rev()
+                .map(|i| StreamId::new(i, 0))
+                .collect::<Vec<_>>()
+        );
         assert_eq!(s.delete(&[StreamId::new(1, 0), StreamId::new(1000, 0)]), 1);
         assert_eq!(s.first_id, StreamId::new(2, 0));
         assert_eq!(s.max_deleted_id, StreamId::new(1, 0));

@@ -209,11 +209,7 @@ impl Node {
         let same = {
             let mut pos = 0;
             let m = &self.master_fields;
-            get_varint(m, &mut pos) == n
-                && pairs
-                    .iter()
-                    .step_by(2)
-                    .all(|f| take(m, &mut pos) == *f)
+            get_varint(m, &mut pos) == n && pairs.iter().step_by(2).all(|f| take(m, &mut pos) == *f)
         };
         self.body_bytes += entry_lp_size(self.master, id, pairs, same);
         let data = if same {
@@ -294,7 +290,13 @@ mod tests {
                     .collect()
             })
             .collect();
-        assert_eq!(got[0], vec![(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"2".to_vec())]);
+        assert_eq!(
+            got[0],
+            vec![
+                (b"a".to_vec(), b"1".to_vec()),
+                (b"b".to_vec(), b"2".to_vec())
+            ]
+        );
         assert_eq!(got[1][1], (b"b".to_vec(), b"".to_vec()));
         assert_eq!(got[2], vec![(b"c".to_vec(), b"y".to_vec())]);
         assert!(n.entries[1].same_fields && !n.entries[2].same_fields);
