@@ -18,11 +18,11 @@
 //! - XADD with `*` or `ms-*`: the command with the ID it generated; XADD/XTRIM with
 //!   `~`: the command with `=` and the length (MAXLEN) or first ID (MINID) the
 //!   stream was actually trimmed to, so that replicas trim exactly the same;
-//! - XREADGROUP: not itself, but per stream `XGROUP CREATECONSUMER` for a consumer
-//!   it created, an `XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE
-//!   JUSTID LASTID last-id` per entry it added to the PEL (or re-delivered from
-//!   history), and `XGROUP SETID key group last-id ENTRIESREAD n` when the group's
-//!   last ID moved;
+//! - XREADGROUP: not itself, but an `XCLAIM key group consumer 0 id TIME ms
+//!   RETRYCOUNT n FORCE JUSTID LASTID last-id` per entry it added to the PEL, and
+//!   with NOACK `XGROUP SETID key group last-id ENTRIESREAD n` when the group's
+//!   last ID moved. Like Redis 7.0.15 (checked on its replication stream), a
+//!   consumer it creates and re-deliveries from history are not propagated;
 //! - XCLAIM and XAUTOCLAIM: the same XCLAIM form per entry claimed or dropped
 //!   from the PEL (plus XGROUP SETID when XCLAIM's LASTID moved the group);
 //! - everything else as received.

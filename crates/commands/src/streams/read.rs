@@ -186,7 +186,11 @@ fn read_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], xreadgroup: bool) {
             ctx.out.set_deferred_array(d, served);
         }
         if xreadgroup {
-            ctx.propagate = Propagate::Rewritten(effects);
+            ctx.propagate = if effects.is_empty() {
+                Propagate::Nothing
+            } else {
+                Propagate::Rewritten(effects)
+            };
         }
         return;
     }
@@ -281,19 +285,8 @@ fn serve_one(
         }
         None => false,
     };
-    if created {
-        effects.push(vec![
-            Bytes::from_static(b"XGROUP"),
-            Bytes::from_static(b"CREATECONSUMER"),
-            key.clone(),
-            group.clone(),
-            consumer.clone(),
-        ]);
-    }
     match f {
-        From::History(_) => {
-            serve_history(s, out, key, group, consumer, start, a.count, now, effects)
-        }
+        From::History(_) => serve_history(s, out, group, consumer, start, a.count, now),
         _ => serve_new(s, out, key, group, consumer, start, a, now, effects),
     }
     ctx.dirty += 1;
@@ -378,13 +371,11 @@ fn serve_new(
 fn serve_history(
     s: &mut Stream,
     out: &mut ReplyWriter,
-    key: &Bytes,
     group: &Bytes,
     consumer: &Bytes,
     start: StreamId,
     count: usize,
     now: i64,
-    effects: &mut Vec<Vec<Bytes>>,
 ) {
     let limit = if count == 0 { usize::MAX } else { count };
     let ids: Vec<StreamId> = match s
@@ -406,22 +397,14 @@ fn serve_history(
                 continue;
             }
         }
-        let Some(g) = s.groups.get_mut(&group[..]) else {
-            continue;
-        };
-        let last = g.last_id;
-        if let Some(p) = g.pel.get_mut(&id) {
+        // Redis 7.0 does not propagate a re-delivery from history.
+        if let Some(p) = s
+            .groups
+            .get_mut(&group[..])
+            .and_then(|g| g.pel.get_mut(&id))
+        {
             p.delivery_time = now;
             p.delivery_count += 1;
-            effects.push(xclaim_effect(
-                key,
-                group,
-                consumer,
-                id,
-                now,
-                p.delivery_count,
-                last,
-            ));
         }
     }
 }

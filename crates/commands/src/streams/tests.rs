@@ -73,25 +73,22 @@ fn xreadgroup_propagates_claims() {
     let t = db.now_ms.to_string();
     assert_eq!(
         propagated(&db),
-        vec![
-            vec!["XGROUP", "CREATECONSUMER", "s", "g", "c"],
-            vec![
-                "XCLAIM",
-                "s",
-                "g",
-                "c",
-                "0",
-                "1-1",
-                "TIME",
-                &t,
-                "RETRYCOUNT",
-                "1",
-                "FORCE",
-                "JUSTID",
-                "LASTID",
-                "1-1"
-            ],
-        ]
+        vec![vec![
+            "XCLAIM",
+            "s",
+            "g",
+            "c",
+            "0",
+            "1-1",
+            "TIME",
+            &t,
+            "RETRYCOUNT",
+            "1",
+            "FORCE",
+            "JUSTID",
+            "LASTID",
+            "1-1"
+        ]]
     );
     db.cmd(&["XADD", "s", "2-1", "a", "1"]);
     db.cmd(&[
