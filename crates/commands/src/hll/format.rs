@@ -26,11 +26,16 @@
 //! between Shoal and Redis, every edit here produces the bytes Redis produces:
 //! where a sparse run is split, which opcodes encode the pieces, which neighbouring
 //! VAL opcodes are fused afterwards (only within a window of five opcodes after the
-//! one before the edit), and when the value turns dense. Redis reads one byte past
-//! the end of a truncated XZERO (its string terminator, normally 0, but an edit of
-//! such a value can leave an opcode byte there); [`Hll`] keeps that byte alongside
-//! the string for the duration of a command so that corrupted values evolve the
-//! same way.
+//! one before the edit), and when the value turns dense.
+//!
+//! Corrupted values (any bytes can be written with SET or SETRANGE) follow Redis
+//! too: a walk fails unless the opcodes cover exactly the 16384 registers, and
+//! edits made before a failing element stay. One corner is out of reach: Redis
+//! reads one byte past the end of a truncated final XZERO (its string terminator,
+//! normally 0, but splitting such an opcode writes the last new byte there).
+//! [`Hll`] keeps that byte for the duration of a command; Redis keeps it in its
+//! allocation until the string is reallocated, which a later command can observe
+//! (PFDEBUG DECODE of a value whose truncated XZERO a previous PFADD split).
 
 /// Bytes of the header.
 pub const HDR: usize = 16;
@@ -302,7 +307,7 @@ impl<'a> Hll<'a> {
     }
 
     fn promote_and_raise(&mut self, index: usize, count: u8) -> Result<bool, Corrupt> {
-        self.to_dense()?;
+        self.make_dense()?;
         Ok(dense_raise(&mut self.buf[HDR..], index, count))
     }
 
@@ -440,7 +445,7 @@ impl<'a> Hll<'a> {
     /// included); whether it converted. A sparse form whose opcodes do not cover
     /// exactly the 16384 registers (all of them, not one opcode more) is corrupt
     /// and stays as it is.
-    pub fn to_dense(&mut self) -> Result<bool, Corrupt> {
+    pub fn make_dense(&mut self) -> Result<bool, Corrupt> {
         if !self.is_sparse() {
             return Ok(false);
         }
@@ -584,10 +589,12 @@ pub fn estimate(h: &Histogram) -> u64 {
     }
     z += m * sigma(h[0] as f64 / m);
     let e = (ALPHA_INF * m * m / z).round();
-    if e.is_nan() || e >= 9_223_372_036_854_775_808.0 || e < -9_223_372_036_854_775_808.0 {
-        1u64 << 63
-    } else {
+    // NaN is outside the range too.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if (-LIMIT..LIMIT).contains(&e) {
         e as i64 as u64
+    } else {
+        1u64 << 63
     }
 }
 
