@@ -65,6 +65,16 @@ pub const WAIT_TIMEOUT_NOT_INT: &str = "ERR timeout is not an integer or out of 
 /// WAIT sent to a replica.
 pub const WAIT_ON_REPLICA: &str = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.";
 
+/// A HyperLogLog command met a string that is not an HLL (bad magic, encoding or
+/// dense length).
+pub const HLL_INVALID: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
+/// A HyperLogLog whose sparse opcodes do not cover its registers exactly.
+pub const HLL_CORRUPTED: &str = "INVALIDOBJ Corrupted HLL object detected";
+/// PFDEBUG on a missing key.
+pub const HLL_NO_KEY: &str = "ERR The specified key does not exist";
+/// PFDEBUG DECODE on a dense HyperLogLog.
+pub const HLL_NOT_SPARSE: &str = "ERR HLL encoding is not sparse";
+
 /// LPOS RANK 0.
 pub const LPOS_RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 /// LPOS COUNT not a non-negative integer.
@@ -200,3 +210,12 @@ pub fn subcommand_syntax(sub: &[u8], cmd_upper: &str) -> String {
 }
 pub const XREAD_UNBALANCED: &str =
     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+/// `ERR Unknown PFDEBUG subcommand 'foo'` (the name up to its first NUL byte, as
+/// Redis prints it with `%s`).
+pub fn pfdebug_unknown(sub: &[u8]) -> Vec<u8> {
+    let end = sub.iter().position(|&b| b == 0).unwrap_or(sub.len());
+    let mut m = b"ERR Unknown PFDEBUG subcommand '".to_vec();
+    m.extend_from_slice(&sub[..end]);
+    m.push(b'\'');
+    m
+}
