@@ -147,11 +147,7 @@ fn script(c: &mut SCtx, argv: &[Bytes]) {
             }
         }
         "flush" => {
-            if argv.len() > 3
-                || argv
-                    .get(2)
-                    .is_some_and(|a| !args::is(a, "sync") && !args::is(a, "async"))
-            {
+            if !flush_args_ok(argv) {
                 return c
                     .out
                     .error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
@@ -245,11 +241,7 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
             }
         }
         "flush" => {
-            if argv.len() > 3
-                || argv
-                    .get(2)
-                    .is_some_and(|a| !args::is(a, "sync") && !args::is(a, "async"))
-            {
+            if !flush_args_ok(argv) {
                 return c
                     .out
                     .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
@@ -298,5 +290,15 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
             ],
         ),
         _ => c.out.error(&errors::unknown_subcommand(&argv[1], "FUNCTION")),
+    }
+}
+
+/// SCRIPT FLUSH / FUNCTION FLUSH take at most one option, SYNC or ASYNC (both
+/// flush at once here: dropping a Lua state is quick).
+fn flush_args_ok(argv: &[Bytes]) -> bool {
+    match argv.len() {
+        2 => true,
+        3 => args::is(&argv[2], "sync") || args::is(&argv[2], "async"),
+        _ => false,
     }
 }
