@@ -27,9 +27,7 @@ pub fn want(srv: &Server) -> Want {
 /// Whether `ev` holds anything for [`after_command`] to do.
 #[inline]
 pub fn pending(ev: &Events) -> bool {
-    !ev.touched.is_empty()
-        || !ev.notices.is_empty()
-        || !ev.flushed.is_empty()
+    !ev.touched.is_empty() || !ev.notices.is_empty() || !ev.flushed.is_empty()
 }
 
 /// Publishes the notifications in `ev`, fails the transactions watching its
