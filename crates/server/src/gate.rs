@@ -34,40 +34,40 @@ pub struct Gate {
 }
 
 thread_local! {
-    static SLOT: std::cell::RefCell<Option<Arc<AtomicBool>>> = const { std::cell::RefCell::new(None) };
+    /// This thread's flag, registered with the gate on first use. (One gate per
+    /// process: the server's.)
+    static SLOT: std::cell::OnceCell<Arc<AtomicBool>> = const { std::cell::OnceCell::new() };
 }
 
 impl Gate {
-    fn slot(&self) -> Arc<AtomicBool> {
+    /// Runs `f` with this thread's flag, registering it on first use. No reference
+    /// count is touched on the hot path.
+    fn with_slot<R>(&self, f: impl FnOnce(&AtomicBool) -> R) -> R {
         SLOT.with(|s| {
-            s.borrow_mut()
-                .get_or_insert_with(|| {
-                    let flag = Arc::new(AtomicBool::new(false));
-                    self.slots.lock().push(flag.clone());
-                    flag
-                })
-                .clone()
+            let flag = s.get_or_init(|| {
+                let flag = Arc::new(AtomicBool::new(false));
+                self.slots.lock().push(flag.clone());
+                flag
+            });
+            f(flag)
         })
     }
 
     /// Starts a command on this thread; false (and nothing held) if an exclusive
     /// section is running.
     pub fn enter(&self) -> bool {
-        let slot = self.slot();
-        slot.store(true, SeqCst);
-        if self.exclusive.load(SeqCst) {
-            slot.store(false, SeqCst);
-            return false;
-        }
-        true
+        self.with_slot(|slot| {
+            slot.store(true, SeqCst);
+            if self.exclusive.load(SeqCst) {
+                slot.store(false, SeqCst);
+                return false;
+            }
+            true
+        })
     }
 
     pub fn leave(&self) {
-        SLOT.with(|s| {
-            if let Some(f) = &*s.borrow() {
-                f.store(false, SeqCst);
-            }
-        });
+        self.with_slot(|slot| slot.store(false, std::sync::atomic::Ordering::Release));
     }
 
     /// Whether an exclusive section is running, and since when (unix ms).
