@@ -122,3 +122,67 @@ impl Gate {
         let _ = tokio::time::timeout(limit, notified).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn commands_and_sections_exclude_each_other() {
+        let gate = Arc::new(Gate::default());
+        assert!(gate.enter());
+        // A section cannot begin while this thread is inside a command.
+        let g = gate.clone();
+        let began = Arc::new(AtomicBool::new(false));
+        let b = began.clone();
+        let t = std::thread::spawn(move || {
+            g.begin(0, false);
+            b.store(true, SeqCst);
+            std::thread::sleep(Duration::from_millis(20));
+            g.end();
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!began.load(SeqCst), "the section waited for the command");
+        gate.leave();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !began.load(SeqCst) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(began.load(SeqCst));
+        // During the section, no command starts.
+        if gate.exclusive_since().is_some() {
+            assert!(!gate.enter());
+        }
+        t.join().unwrap();
+        assert!(gate.enter());
+        gate.leave();
+    }
+
+    #[test]
+    fn many_threads_never_overlap_a_section() {
+        let gate = Arc::new(Gate::default());
+        let inside = Arc::new(AtomicUsize::new(0));
+        let mut handles = Vec::new();
+        for _ in 0..3 {
+            let (g, n) = (gate.clone(), inside.clone());
+            handles.push(std::thread::spawn(move || {
+                for _ in 0..2000 {
+                    if g.enter() {
+                        n.fetch_add(1, SeqCst);
+                        n.fetch_sub(1, SeqCst);
+                        g.leave();
+                    }
+                }
+            }));
+        }
+        for _ in 0..50 {
+            gate.begin(0, false);
+            assert_eq!(inside.load(SeqCst), 0, "a command ran inside the section");
+            gate.end();
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+}

@@ -113,11 +113,10 @@ pub fn run(srv: &Arc<Server>, job: Job, inline: bool) -> Bytes {
         read_only: job.read_only,
     };
     let outcome = match &job.target {
-        Target::Script(sha) => {
-            sc.eval
-                .lock()
-                .run(sha.as_bytes(), &job.keys, &job.args, &mut host)
-        }
+        Target::Script(sha) => sc
+            .eval
+            .lock()
+            .run(sha.as_bytes(), &job.keys, &job.args, &mut host),
         Target::Function(name) => sc
             .functions
             .lock()

@@ -160,7 +160,8 @@ fn script(c: &mut SCtx, argv: &[Bytes]) {
             if args::is(&argv[2], "no") {
                 c.out.ok();
             } else if args::is(&argv[2], "yes") || args::is(&argv[2], "sync") {
-                c.out.error("ERR Shoal does not implement the Lua debugger (SCRIPT DEBUG)");
+                c.out
+                    .error("ERR Shoal does not implement the Lua debugger (SCRIPT DEBUG)");
             } else {
                 c.out.error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
             }
@@ -289,7 +290,9 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
                 "    Return information about the current function running.",
             ],
         ),
-        _ => c.out.error(&errors::unknown_subcommand(&argv[1], "FUNCTION")),
+        _ => c
+            .out
+            .error(&errors::unknown_subcommand(&argv[1], "FUNCTION")),
     }
 }
 
