@@ -42,6 +42,10 @@ fn evalsha_ro(c: &mut SCtx, argv: &[Bytes]) {
 }
 
 fn eval_generic(c: &mut SCtx, argv: &[Bytes], by_sha: bool, ro: bool) {
+    if by_sha && argv[1].len() != 40 {
+        // No SHA1 has another length: NOSCRIPT before the key count is looked at.
+        return c.out.error(serr::NOSCRIPT);
+    }
     let (keys, args) = match split_keys(&argv[2..], false) {
         Ok(ka) => ka,
         Err(e) => return c.out.error(e),
@@ -80,16 +84,17 @@ fn fcall_ro(c: &mut SCtx, argv: &[Bytes]) {
 }
 
 fn fcall_generic(c: &mut SCtx, argv: &[Bytes], ro: bool) {
-    let (keys, args) = match split_keys(&argv[2..], true) {
-        Ok(ka) => ka,
-        Err(e) => return c.out.error(e),
-    };
+    // The function is looked up first: an unknown one wins over a bad key count.
     let flags = {
         let fe = c.srv.scripting.functions.lock();
         match fe.function(&argv[1]) {
             Some((_, def)) => def.flags,
             None => return c.out.error("ERR Function not found"),
         }
+    };
+    let (keys, args) = match split_keys(&argv[2..], true) {
+        Ok(ka) => ka,
+        Err(e) => return c.out.error(e),
     };
     if ro && !flags.no_writes {
         return c.out.error(serr::RO_NEEDS_NO_WRITES);
@@ -245,10 +250,14 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
             }
         }
         "flush" => {
-            if argv.len() > 3
-                || argv
-                    .get(2)
-                    .is_some_and(|a| !args::is(a, "sync") && !args::is(a, "async"))
+            if argv.len() > 3 {
+                return c
+                    .out
+                    .error(&errors::subcommand_syntax(&argv[1], "FUNCTION"));
+            }
+            if argv
+                .get(2)
+                .is_some_and(|a| !args::is(a, "sync") && !args::is(a, "async"))
             {
                 return c
                     .out
