@@ -283,6 +283,8 @@ impl Host for ScriptHost<'_> {
     }
 
     fn should_abort(&mut self) -> bool {
-        self.srv.scripting.kill.load(Relaxed)
+        // SHUTDOWN NOSAVE (or a signal) ends even an unkillable script: the process
+        // cannot exit while the script's thread runs.
+        self.srv.scripting.kill.load(Relaxed) || *self.srv.shutdown_tx.borrow()
     }
 }

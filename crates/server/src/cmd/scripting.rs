@@ -274,6 +274,10 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
         "stats" => {
             // Answered from kept counts: a running function holds the engine.
             let running = c.srv.scripting.running.lock().clone();
+            if running.as_ref().is_some_and(|r| !r.function) {
+                // As Redis: no function statistics while an EVAL script runs.
+                return c.out.error(serr::BUSY_SCRIPT);
+            }
             let now = crate::server::unix_ms();
             let (libs, funcs) = *c.srv.scripting.function_counts.lock();
             let run = running
