@@ -710,10 +710,7 @@ fn busy_script_kill_function_kill_and_unkillable() {
 
     // A looping function: FUNCTION KILL.
     let lib = "#!lua name=loop\nredis.register_function('spin', function() while true do end end)";
-    assert_eq!(
-        admin.cmd(&["FUNCTION", "LOAD", lib]).unwrap(),
-        bulk("loop")
-    );
+    assert_eq!(admin.cmd(&["FUNCTION", "LOAD", lib]).unwrap(), bulk("loop"));
     looping.send(&["FCALL", "spin", "0"]).unwrap();
     let r = until_error(&mut other, &["GET", "x"], "BUSY");
     assert_eq!(r, Frame::Error(BUSY_FUNCTION.as_bytes().to_vec()));
@@ -733,10 +730,7 @@ fn busy_script_kill_function_kill_and_unkillable() {
         "{r:?}"
     );
     assert_eq!(other.cmd(&["PING"]).unwrap(), simple("PONG"));
-    assert_eq!(
-        other.cmd(&["SET", "x", "after"]).unwrap(),
-        simple("OK")
-    );
+    assert_eq!(other.cmd(&["SET", "x", "after"]).unwrap(), simple("OK"));
     assert_eq!(other.cmd(&["GET", "x"]).unwrap(), bulk("after"));
 
     // A script that wrote cannot be killed: only SHUTDOWN NOSAVE ends it.
@@ -753,4 +747,48 @@ fn busy_script_kill_function_kill_and_unkillable() {
     }
     admin.send(&["SHUTDOWN", "NOSAVE"]).unwrap();
     assert!(eventually(Duration::from_secs(10), || !s.is_running()));
+}
+
+#[test]
+fn script_errors_in_errorstats_and_commandstats() {
+    // Values checked against Redis 7.0.15: an error raised by a command the script
+    // called counts once in errorstats; EVAL fails when its own reply is an error.
+    let s = start(&[]);
+    let mut c = s.connect().unwrap();
+    assert_eq!(c.cmd(&["SET", "str", "x"]).unwrap(), simple("OK"));
+    assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]).unwrap(), simple("OK"));
+    for (script, err) in [
+        ("return redis.call('incr','str')", true),
+        ("return redis.pcall('incr','str')", true),
+        ("return redis.call('nosuch')", true),
+        ("error('x')", true),
+        ("return 1", false),
+        ("return redis.call('get','a','b')", true),
+        ("redis.pcall('incr','str'); return 1", false),
+        ("return {1, {err='x'}}", false),
+    ] {
+        let r = c.cmd(&["EVAL", script, "0"]).unwrap();
+        assert_eq!(r.is_error(), err, "{script}: {r:?}");
+    }
+    let info = |c: &mut common::Client, section: &str| match c.cmd(&["INFO", section]).unwrap() {
+        Frame::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let errors = info(&mut c, "errorstats");
+    assert!(errors.contains("errorstat_ERR:count=7\r\n"), "{errors}");
+    let stats = info(&mut c, "commandstats");
+    let line = |name: &str| {
+        stats
+            .lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{name}:")))
+            .map(|l| {
+                l.split_once(",rejected")
+                    .map_or(l, |(_, rest)| rest)
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(line("eval"), "_calls=0,failed_calls=6", "{stats}");
+    assert_eq!(line("incr"), "_calls=0,failed_calls=3", "{stats}");
+    assert_eq!(line("get"), "_calls=1,failed_calls=0", "{stats}");
 }

@@ -49,11 +49,7 @@ fn check_int(args: &MultiValue, i: usize, f: &str) -> Result<i32, LuaErr> {
         Value::Integer(n) => *n as f64,
         Value::Number(n) => *n,
         Value::String(s) => crate::cjson::parse_lua_number(&s.as_bytes()).ok_or_else(|| {
-            LuaErr::arg(
-                i + 1,
-                f,
-                &format!("number expected, got {}", type_name(&v)),
-            )
+            LuaErr::arg(i + 1, f, &format!("number expected, got {}", type_name(&v)))
         })?,
         _ => {
             let got = if matches!(v, Value::Nil) {

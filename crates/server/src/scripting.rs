@@ -16,9 +16,9 @@
 use crate::client::ClientInfo;
 use crate::dispatch;
 use crate::registry::Entry;
-use crate::stats::ThreadStats;
 use crate::server::{unix_ms, Server};
 use crate::session::Session;
+use crate::stats::ThreadStats;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use shoal_commands::spec::flag;
@@ -79,6 +79,8 @@ pub struct Job {
     pub info: Arc<ClientInfo>,
     pub db: usize,
     pub proto: Proto,
+    /// The calling command's entry (EVAL, FCALL...), for its `failed_calls`.
+    pub cmd_id: Option<usize>,
 }
 
 /// Runs `job` atomically and returns the reply, encoded for the caller. `inline`
@@ -115,11 +117,10 @@ pub fn run(srv: &Arc<Server>, job: Job, inline: bool) -> Bytes {
         read_only: job.read_only,
     };
     let outcome = match &job.target {
-        Target::Script(sha) => {
-            sc.eval
-                .lock()
-                .run(sha.as_bytes(), &job.keys, &job.args, &mut host)
-        }
+        Target::Script(sha) => sc
+            .eval
+            .lock()
+            .run(sha.as_bytes(), &job.keys, &job.args, &mut host),
         Target::Function(name) => sc
             .functions
             .lock()
@@ -135,16 +136,20 @@ pub fn run(srv: &Arc<Server>, job: Job, inline: bool) -> Bytes {
     }
     let mut out = ReplyWriter::new(job.proto);
     shoal_script::write_frame(&outcome.reply, &mut out);
-    if !outcome.error_already_counted {
-        let codes = out.take_error_codes();
-        crate::stats::local(|t| {
-            for code in codes {
-                t.count_error(&code);
+    let codes = out.take_error_codes();
+    // As Redis: the calling command failed if its reply holds an error (whether
+    // counted in errorstats now or already, by the command the script called).
+    let failed = !codes.is_empty();
+    crate::stats::local(|t| {
+        if !outcome.error_already_counted {
+            for code in &codes {
+                t.count_error(code);
             }
-        });
-    } else {
-        let _ = out.take_error_codes();
-    }
+        }
+        if let (true, Some(id)) = (failed, job.cmd_id) {
+            ThreadStats::add(&t.cmds[id].failed, 1);
+        }
+    });
     out.buf.freeze()
 }
 
@@ -234,34 +239,7 @@ impl Host for ScriptHost<'_> {
         let Some(e) = self.lookup(argv) else {
             return rejected(None, errors::UNKNOWN_COMMAND);
         };
-        if !e.spec.arity_ok(argv.len()) {
-            return rejected(Some(e), errors::WRONG_ARGS);
-        }
-        if e.has(flag::NOSCRIPT) {
-            return rejected(Some(e), errors::NOT_ALLOWED);
-        }
-        if self.read_only && may_replicate(e) {
-            return rejected(Some(e), errors::WRITE_IN_RO);
-        }
-        if matches!(e.spec.name, "xread" | "xreadgroup") && xread_blocks(argv, e.spec.name == "xreadgroup") {
-            // Redis refuses BLOCK in scripts outright rather than answering at once.
-            let msg = format!(
-                "ERR {} command is not allowed with BLOCK option from scripts",
-                String::from_utf8_lossy(&argv[0])
-            );
-            return rejected(Some(e), &msg);
-        }
-        if e.has(flag::WRITE) {
-            self.srv.scripting.wrote.store(true, Relaxed);
-        }
-        self.session.proto = resp;
-        self.session.now_ms = unix_ms();
-        let mut out = ReplyWriter::new(resp);
-        dispatch::call(self.srv, &mut self.session, &mut out, e, argv);
-        match parse_frame(&out.buf) {
-            Ok(Some((f, _))) => f,
-            _ => error("ERR the command wrote no reply"),
-        }
+        self.call_entry(e, argv, resp)
     }
 
     fn log(&mut self, level: LogLevel, msg: &[u8]) {
@@ -286,5 +264,42 @@ impl Host for ScriptHost<'_> {
         // SHUTDOWN NOSAVE (or a signal) ends even an unkillable script: the process
         // cannot exit while the script's thread runs.
         self.srv.scripting.kill.load(Relaxed) || *self.srv.shutdown_tx.borrow()
+    }
+}
+
+impl ScriptHost<'_> {
+    /// `redis.call` of a known command: the script-specific checks, then the call.
+    fn call_entry(&mut self, e: &Entry, argv: &[Bytes], resp: Proto) -> Frame {
+        use shoal_script::errors;
+        if !e.spec.arity_ok(argv.len()) {
+            return rejected(Some(e), errors::WRONG_ARGS);
+        }
+        if e.has(flag::NOSCRIPT) {
+            return rejected(Some(e), errors::NOT_ALLOWED);
+        }
+        if self.read_only && may_replicate(e) {
+            return rejected(Some(e), errors::WRITE_IN_RO);
+        }
+        if matches!(e.spec.name, "xread" | "xreadgroup")
+            && xread_blocks(argv, e.spec.name == "xreadgroup")
+        {
+            // Redis refuses BLOCK in scripts outright rather than answering at once.
+            let msg = format!(
+                "ERR {} command is not allowed with BLOCK option from scripts",
+                String::from_utf8_lossy(&argv[0])
+            );
+            return rejected(Some(e), &msg);
+        }
+        if e.has(flag::WRITE) {
+            self.srv.scripting.wrote.store(true, Relaxed);
+        }
+        self.session.proto = resp;
+        self.session.now_ms = unix_ms();
+        let mut out = ReplyWriter::new(resp);
+        dispatch::call(self.srv, &mut self.session, &mut out, e, argv);
+        match parse_frame(&out.buf) {
+            Ok(Some((f, _))) => f,
+            _ => error("ERR the command wrote no reply"),
+        }
     }
 }

@@ -121,6 +121,7 @@ fn start(c: &mut SCtx, argv: &[Bytes], target: Target, keys: &[Bytes], args: &[B
         info: c.s.info.clone(),
         db: c.s.db,
         proto: c.s.proto,
+        cmd_id: c.srv.registry.lookup(&argv[0]).map(|e| e.id),
     };
     if c.s.in_exec {
         // A transaction cannot suspend: run in place (see scripting::run).
@@ -169,7 +170,8 @@ fn script(c: &mut SCtx, argv: &[Bytes]) {
             if args::is(&argv[2], "no") {
                 c.out.ok();
             } else if args::is(&argv[2], "yes") || args::is(&argv[2], "sync") {
-                c.out.error("ERR Shoal does not implement the Lua debugger (SCRIPT DEBUG)");
+                c.out
+                    .error("ERR Shoal does not implement the Lua debugger (SCRIPT DEBUG)");
             } else {
                 c.out.error("ERR Use SCRIPT DEBUG YES/SYNC/NO");
             }
@@ -310,6 +312,8 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
                 "    Return information about the current function running.",
             ],
         ),
-        _ => c.out.error(&errors::unknown_subcommand(&argv[1], "FUNCTION")),
+        _ => c
+            .out
+            .error(&errors::unknown_subcommand(&argv[1], "FUNCTION")),
     }
 }
