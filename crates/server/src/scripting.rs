@@ -7,6 +7,12 @@
 //! Each `redis.call` goes through the ordinary call path (`dispatch::call`) with a
 //! fake client session whose commands may not block.
 //!
+//! Statistics follow Redis: a command `redis.call` refuses (unknown, wrong arity,
+//! not allowed, a write in a read-only script) counts in errorstats when refused, a
+//! command that runs counts its own errors, and the script's reply counts only the
+//! errors not counted already; the calling EVAL/FCALL fails (`failed_calls`) when its
+//! reply holds an error. SHUTDOWN ends a running script, even an unkillable one.
+//!
 //! Lock order, which keeps this deadlock-free: a script job takes `section`, then
 //! enters the exclusive section (waiting until no worker is inside a command), then
 //! the engine's mutex. Workers take an engine's mutex only inside a command (SCRIPT

@@ -85,10 +85,11 @@ fn fcall_ro(c: &mut SCtx, argv: &[Bytes]) {
 
 fn fcall_generic(c: &mut SCtx, argv: &[Bytes], ro: bool) {
     // The function is looked up first: an unknown one wins over a bad key count.
-    let flags = {
+    let (flags, name) = {
         let fe = c.srv.scripting.functions.lock();
         match fe.function(&argv[1]) {
-            Some((_, def)) => def.flags,
+            // The registered name (FCALL matches any case): FUNCTION STATS shows it.
+            Some((_, def)) => (def.flags, Bytes::from(def.name.clone())),
             None => return c.out.error("ERR Function not found"),
         }
     };
@@ -100,14 +101,7 @@ fn fcall_generic(c: &mut SCtx, argv: &[Bytes], ro: bool) {
         return c.out.error(serr::RO_NEEDS_NO_WRITES);
     }
     let read_only = ro || flags.no_writes;
-    start(
-        c,
-        argv,
-        Target::Function(argv[1].clone()),
-        keys,
-        args,
-        read_only,
-    );
+    start(c, argv, Target::Function(name), keys, args, read_only);
 }
 
 /// Hands the run to a blocking thread and suspends the client on its reply.
