@@ -61,7 +61,8 @@ pub fn cycle(srv: &Server, start_shard: usize, budget: Duration, ev: &mut Events
             let now = unix_ms();
             for (db, d) in shard.dbs.iter_mut().enumerate() {
                 loop {
-                    let (sampled, expired) = d.active_expire_step(db, now, BUCKETS_PER_STEP, ev);
+                    let (sampled, expired) =
+                        d.active_expire_step(db, now, BUCKETS_PER_STEP, ev);
                     sampled_total += sampled;
                     expired_total += expired;
                     if sampled == 0
