@@ -642,3 +642,153 @@ fn config_set_port_rebinds() {
     let text = String::from_utf8_lossy(info.as_bytes().unwrap()).into_owned();
     assert!(text.contains(&format!("tcp_port:{new_port}")), "{text}");
 }
+
+/// Sends `args` on `c` until the reply is an error starting with `prefix` (the
+/// server may still answer normally before a script started); returns that reply.
+fn until_error(c: &mut common::Client, args: &[&str], prefix: &str) -> Frame {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = c.cmd(args).unwrap();
+        if is_err_with(&r, prefix) || Instant::now() > end {
+            return r;
+        }
+    }
+}
+
+#[test]
+fn busy_script_kill_function_kill_and_unkillable() {
+    const BUSY_EVAL: &str =
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    const BUSY_FUNCTION: &str =
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+    let mut s = start(&[]);
+    let mut admin = s.connect().unwrap();
+    let mut looping = s.connect().unwrap();
+    let mut other = s.connect().unwrap();
+    assert_eq!(
+        admin
+            .cmd(&["CONFIG", "SET", "busy-reply-threshold", "200"])
+            .unwrap(),
+        simple("OK")
+    );
+
+    // An EVAL script looping forever: BUSY after the threshold, then SCRIPT KILL.
+    let t = Instant::now();
+    looping.send(&["EVAL", "while true do end", "0"]).unwrap();
+    let r = until_error(&mut other, &["GET", "x"], "BUSY");
+    assert_eq!(r, Frame::Error(BUSY_EVAL.as_bytes().to_vec()));
+    assert!(
+        t.elapsed() >= Duration::from_millis(150),
+        "BUSY only after busy-reply-threshold: {:?}",
+        t.elapsed()
+    );
+    assert!(is_err_with(&other.cmd(&["PING"]).unwrap(), "BUSY"));
+    // The wrong kill names the right one; FUNCTION STATS has nothing to say.
+    assert_eq!(
+        admin.cmd(&["FUNCTION", "KILL"]).unwrap(),
+        Frame::Error(BUSY_EVAL.as_bytes().to_vec())
+    );
+    assert!(is_err_with(
+        &admin.cmd(&["FUNCTION", "STATS"]).unwrap(),
+        "BUSY"
+    ));
+    assert_eq!(admin.cmd(&["SCRIPT", "KILL"]).unwrap(), simple("OK"));
+    let r = looping.read().unwrap();
+    assert!(
+        is_err_with(
+            &r,
+            "ERR Script killed by user with SCRIPT KILL... script: 694a5fe1ddb97a4c6a1bf299d9537c7d3d0f84e7, on @user_script:1."
+        ),
+        "{r:?}"
+    );
+    assert_eq!(other.cmd(&["PING"]).unwrap(), simple("PONG"));
+    assert_eq!(other.cmd(&["GET", "x"]).unwrap(), Frame::Bulk(None));
+    assert!(is_err_with(
+        &admin.cmd(&["SCRIPT", "KILL"]).unwrap(),
+        "NOTBUSY"
+    ));
+
+    // A looping function: FUNCTION KILL.
+    let lib = "#!lua name=loop\nredis.register_function('spin', function() while true do end end)";
+    assert_eq!(admin.cmd(&["FUNCTION", "LOAD", lib]).unwrap(), bulk("loop"));
+    looping.send(&["FCALL", "spin", "0"]).unwrap();
+    let r = until_error(&mut other, &["GET", "x"], "BUSY");
+    assert_eq!(r, Frame::Error(BUSY_FUNCTION.as_bytes().to_vec()));
+    assert_eq!(
+        admin.cmd(&["SCRIPT", "KILL"]).unwrap(),
+        Frame::Error(BUSY_FUNCTION.as_bytes().to_vec())
+    );
+    let stats = admin.cmd(&["FUNCTION", "STATS"]).unwrap().to_string();
+    assert!(stats.contains("spin"), "{stats}");
+    assert_eq!(admin.cmd(&["FUNCTION", "KILL"]).unwrap(), simple("OK"));
+    let r = looping.read().unwrap();
+    assert!(
+        is_err_with(
+            &r,
+            "ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2."
+        ),
+        "{r:?}"
+    );
+    assert_eq!(other.cmd(&["PING"]).unwrap(), simple("PONG"));
+    assert_eq!(other.cmd(&["SET", "x", "after"]).unwrap(), simple("OK"));
+    assert_eq!(other.cmd(&["GET", "x"]).unwrap(), bulk("after"));
+
+    // A script that wrote cannot be killed: only SHUTDOWN NOSAVE ends it.
+    looping
+        .send(&["EVAL", "redis.call('set', 'k', 'v') while true do end", "0"])
+        .unwrap();
+    let r = until_error(&mut other, &["GET", "x"], "BUSY");
+    assert_eq!(r, Frame::Error(BUSY_EVAL.as_bytes().to_vec()));
+    for kill in [["SCRIPT", "KILL"], ["FUNCTION", "KILL"]] {
+        assert!(is_err_with(
+            &admin.cmd(&kill).unwrap(),
+            "UNKILLABLE Sorry the script already executed write commands"
+        ));
+    }
+    admin.send(&["SHUTDOWN", "NOSAVE"]).unwrap();
+    assert!(eventually(Duration::from_secs(10), || !s.is_running()));
+}
+
+#[test]
+fn script_errors_in_errorstats_and_commandstats() {
+    // Values checked against Redis 7.0.15: an error raised by a command the script
+    // called counts once in errorstats; EVAL fails when its own reply is an error.
+    let s = start(&[]);
+    let mut c = s.connect().unwrap();
+    assert_eq!(c.cmd(&["SET", "str", "x"]).unwrap(), simple("OK"));
+    assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]).unwrap(), simple("OK"));
+    for (script, err) in [
+        ("return redis.call('incr','str')", true),
+        ("return redis.pcall('incr','str')", true),
+        ("return redis.call('nosuch')", true),
+        ("error('x')", true),
+        ("return 1", false),
+        ("return redis.call('get','a','b')", true),
+        ("redis.pcall('incr','str'); return 1", false),
+        ("return {1, {err='x'}}", false),
+    ] {
+        let r = c.cmd(&["EVAL", script, "0"]).unwrap();
+        assert_eq!(r.is_error(), err, "{script}: {r:?}");
+    }
+    let info = |c: &mut common::Client, section: &str| match c.cmd(&["INFO", section]).unwrap() {
+        Frame::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let errors = info(&mut c, "errorstats");
+    assert!(errors.contains("errorstat_ERR:count=7\r\n"), "{errors}");
+    let stats = info(&mut c, "commandstats");
+    let line = |name: &str| {
+        stats
+            .lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{name}:")))
+            .map(|l| {
+                l.split_once(",rejected")
+                    .map_or(l, |(_, rest)| rest)
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(line("eval"), "_calls=0,failed_calls=6", "{stats}");
+    assert_eq!(line("incr"), "_calls=0,failed_calls=3", "{stats}");
+    assert_eq!(line("get"), "_calls=1,failed_calls=0", "{stats}");
+}

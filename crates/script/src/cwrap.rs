@@ -13,13 +13,28 @@ use std::os::raw::c_int;
 
 use mlua::ffi;
 
-/// Upvalue 1: the Rust function; upvalue 2: the error marker.
+/// Upvalue 1: the Rust function; upvalue 2: the error marker; upvalue 3: when true,
+/// numeric arguments equal to -0.0 are passed as the string "-0" (mlua's Lua 5.1
+/// conversion makes an integral number an integer, losing the sign of zero, while
+/// `redis.call` must format it as Redis does).
 unsafe extern "C-unwind" fn finish(l: *mut ffi::lua_State) -> c_int {
-    // SAFETY: called by Lua as a C closure created by `make_wrapper` with two upvalues;
-    // every index used is within the frame's stack, grown by lua_checkstack first.
+    // SAFETY: called by Lua as a C closure created by `make_wrapper` with three
+    // upvalues; every index used is within the frame's stack, grown by
+    // lua_checkstack first.
     unsafe {
         let n = ffi::lua_gettop(l);
         ffi::luaL_checkstack(l, 2, c"wrapper".as_ptr());
+        if ffi::lua_toboolean(l, ffi::lua_upvalueindex(3)) != 0 {
+            for i in 1..=n {
+                if ffi::lua_type(l, i) == ffi::LUA_TNUMBER {
+                    let d = ffi::lua_tonumber(l, i);
+                    if d == 0.0 && d.is_sign_negative() {
+                        ffi::lua_pushstring(l, c"-0".as_ptr());
+                        ffi::lua_replace(l, i);
+                    }
+                }
+            }
+        }
         ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
         ffi::lua_insert(l, 1);
         ffi::lua_call(l, n, ffi::LUA_MULTRET);
@@ -38,12 +53,13 @@ unsafe extern "C-unwind" fn finish(l: *mut ffi::lua_State) -> c_int {
     }
 }
 
-/// `make_wrapper(raw, marker)`: the C closure raising `raw`'s marked errors.
+/// `make_wrapper(raw, marker [, keep_negative_zero])`: the C closure raising `raw`'s
+/// marked errors.
 pub(crate) unsafe extern "C-unwind" fn make_wrapper(l: *mut ffi::lua_State) -> c_int {
-    // SAFETY: Lua calls this with its arguments on the stack; we keep exactly two.
+    // SAFETY: Lua calls this with its arguments on the stack; we keep exactly three.
     unsafe {
-        ffi::lua_settop(l, 2);
-        ffi::lua_pushcclosure(l, finish, 2);
+        ffi::lua_settop(l, 3);
+        ffi::lua_pushcclosure(l, finish, 3);
         1
     }
 }

@@ -218,8 +218,11 @@ pub(crate) fn tostring(lua: &Lua, v: &Value) -> mlua::Result<Vec<u8>> {
 /// then ` script: <name>, on <source>:<line>.` when the location is known. Also
 /// whether the error was already counted in errorstats (a `redis.call` failure).
 pub(crate) fn final_message(t: &Table, name: &str) -> (Bytes, bool) {
+    // A number is converted as `lua_tostring` would (`error({err=5})` -> "5").
     let msg: Vec<u8> = match t.raw_get::<Value>("err") {
-        Ok(Value::String(s)) => s.as_bytes().to_vec(),
+        Ok(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) => {
+            crate::redislib::to_lstring(&v).unwrap_or_default()
+        }
         _ => b"ERR unknown error raised by the script".to_vec(),
     };
     let mut out = msg;

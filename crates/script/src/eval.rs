@@ -54,14 +54,19 @@ pub(crate) fn script_sandbox() -> mlua::Result<Sandbox> {
     install_idle(&sb.lua, &sb.private)?;
     let redis: mlua::Table = sb.real.raw_get("redis")?;
     let wrap: Function = sb.private.get("wrap")?;
+    let make_wrapper: Function = sb.private.get("make_wrapper")?;
     let marker: mlua::Table = sb.lua.named_registry_value("shoal.E")?;
+    let math: mlua::Table = sb.real.raw_get("math")?;
+    crate::mathrand::install(&sb.lua, &math, &wrap)?;
     for name in crate::redislib::DYNAMIC {
         let dispatch = sb.lua.create_function(move |lua, args: mlua::MultiValue| {
             let private: mlua::Table = lua.named_registry_value("shoal.H")?;
             let f: Function = private.raw_get(*name)?;
             f.call::<mlua::MultiValue>(args)
         })?;
-        let f: Function = wrap.call((dispatch, &marker))?;
+        // redis.call / redis.pcall format -0.0 arguments as "-0" (see cwrap.rs).
+        let keep_neg_zero = matches!(*name, "call" | "pcall");
+        let f: Function = make_wrapper.call((dispatch, &marker, keep_neg_zero))?;
         redis.raw_set(*name, f)?;
     }
     Ok(sb)
@@ -71,6 +76,10 @@ impl ScriptEngine {
     /// A fresh engine with an empty cache.
     pub fn new() -> ScriptEngine {
         let sb = script_sandbox().expect("building the Lua sandbox cannot fail");
+        // EVAL scripts see the error handler as a global, as in Redis 7.0.
+        sb.real
+            .raw_set("__redis__err__handler", sb.handler.clone())
+            .expect("setting a global");
         sandbox::finalize(&sb, READONLY_LIBS).expect("sandbox finalize");
         ScriptEngine {
             sb,
@@ -88,6 +97,14 @@ impl ScriptEngine {
             return Ok(sha);
         }
         let (flags, offset) = parse_eval_body(body)?;
+        if body.get(offset) == Some(&0x1b) {
+            // Redis's Lua never loads bytecode: it lexes the chunk as source, where
+            // ESC is the first (unexpected) token.
+            return Err(
+                "ERR Error compiling script (new function): user_script:1: unexpected symbol near 'char(27)'"
+                    .into(),
+            );
+        }
         let func = self
             .sb
             .lua

@@ -8,7 +8,9 @@
 //! under a 500 ms time limit. Registered functions are committed only if the whole
 //! load succeeds.
 //!
-//! Invariant: `funcs` maps every registered function name to the library holding it.
+//! Invariant: `funcs` maps every registered function name, lowercased (function names
+//! match in any case; library names are case-sensitive), to the library holding it;
+//! a library's `functions` are keyed the same way.
 //! DUMP / RESTORE payloads are not implemented yet.
 
 use std::collections::{BTreeMap, HashMap};
@@ -79,11 +81,12 @@ impl FunctionEngine {
         &self.libs
     }
 
-    /// The function called `name` and its library.
+    /// The function called `name` (any case, as Redis matches function names) and
+    /// its library.
     pub fn function(&self, name: &[u8]) -> Option<(&Library, &FunctionDef)> {
-        let name = std::str::from_utf8(name).ok()?;
-        let lib = self.libs.get(self.funcs.get(name)?)?;
-        Some((lib, lib.functions.get(name)?))
+        let name = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
+        let lib = self.libs.get(self.funcs.get(&name)?)?;
+        Some((lib, lib.functions.get(&name)?))
     }
 
     /// Number of functions (FUNCTION STATS `functions_count`).
@@ -114,7 +117,7 @@ impl FunctionEngine {
             return Err("ERR No functions registered".into());
         }
         for d in &defs {
-            if let Some(owner) = self.funcs.get(&d.name) {
+            if let Some(owner) = self.funcs.get(&d.name.to_ascii_lowercase()) {
                 if *owner != name {
                     return Err(format!("ERR Function {} already exists", d.name));
                 }
@@ -127,8 +130,9 @@ impl FunctionEngine {
             functions: BTreeMap::new(),
         };
         for d in defs {
-            self.funcs.insert(d.name.clone(), name.clone());
-            lib.functions.insert(d.name.clone(), d);
+            let key = d.name.to_ascii_lowercase();
+            self.funcs.insert(key.clone(), name.clone());
+            lib.functions.insert(key, d);
         }
         self.libs.insert(name.clone(), lib);
         Ok(name)
@@ -488,7 +492,7 @@ fn register_function(lua: &mlua::Lua, args: MultiValue) -> Result<MultiValue, Lu
             "redis.register_function can only be called on FUNCTION LOAD command",
         ));
     };
-    if pending.0.iter().any(|d| d.name == name) {
+    if pending.0.iter().any(|d| d.name.eq_ignore_ascii_case(&name)) {
         return Err(LuaErr::table("Function already exists in the library"));
     }
     let flags = ScriptFlags {

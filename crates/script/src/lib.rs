@@ -14,6 +14,7 @@
 //! | `sandbox`, `run`, `redislib` | the protected globals, running under a host, the `redis` library |
 //! | `cjson`, `cmsgpack`, `bitop`, `structlib` | the other libraries scripts see |
 //! | `numfmt` | `%.14g` and the double -> integer cast |
+//! | `mathrand` | `math.random` / `math.randomseed` on Redis's process-wide rand48 |
 
 pub mod convert;
 pub mod errors;
@@ -27,6 +28,7 @@ mod cjson;
 mod cmsgpack;
 mod cwrap;
 mod libs;
+mod mathrand;
 mod numfmt;
 mod redislib;
 mod run;

@@ -52,8 +52,11 @@ R.pairs = function(t)
   return next, t, nil
 end
 local G_MT = readonly({})
+-- Strings' shared metatable, read-only as in Redis (set by finalize).
+local STRING_MT = nil
 R.setmetatable = function(t, mt) check_rw(t) return setmetatable_(t, mt) end
 R.getmetatable = function(t)
+  if STRING_MT and type(t) == "string" then return STRING_MT end
   if PROXY[t] then
     if rawequal(t, G) then return G_MT end
     return nil
@@ -131,7 +134,10 @@ H.finalize = function(libs)
     if t ~= nil then R[name] = readonly(t) end
   end
   local smt = getmetatable_("")
-  if smt then smt.__index = R.string end
+  if smt then
+    smt.__index = R.string
+    STRING_MT = readonly(smt)
+  end
   R._G = G
   setmetatable_(R, H.missing_mt)
   setfenv_(0, G)

@@ -113,7 +113,9 @@ pub fn parse_library_header(code: &[u8]) -> Result<(String, usize), String> {
     if !code.starts_with(b"#!") {
         return Err("ERR Missing library metadata".into());
     }
-    let nl = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
+    let Some(nl) = code.iter().position(|&b| b == b'\n') else {
+        return Err("ERR Invalid library metadata".into());
+    };
     let parts = words(&code[..nl]);
     let engine = &parts.first().copied().unwrap_or(b"#!")[2..];
     if !engine.eq_ignore_ascii_case(b"lua") {
@@ -188,6 +190,7 @@ mod tests {
         );
         let err = |b: &[u8]| parse_library_header(b).unwrap_err();
         assert_eq!(err(b"return 1"), "ERR Missing library metadata");
+        assert_eq!(err(b"#!lua name=x"), "ERR Invalid library metadata");
         assert_eq!(err(b"#!js name=x\n"), "ERR Engine 'js' not found");
         assert_eq!(err(b"#!lua\n"), "ERR Library name was not given");
         assert_eq!(

@@ -197,7 +197,9 @@ fn pack(lua: &Lua, args: MultiValue) -> Result<MultiValue, LuaErr> {
                 } else {
                     let size = if opt.size == 0 { s.len() } else { opt.size };
                     if s.len() < size {
-                        return Err(LuaErr::arg(arg, "pack", "string too short"));
+                        // struct.c checks the argument after the string (its index
+                        // was already advanced): Redis reports that position.
+                        return Err(LuaErr::arg(arg + 1, "pack", "string too short"));
                     }
                     out.extend_from_slice(&s[..size]);
                 }

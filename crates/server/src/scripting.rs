@@ -7,6 +7,12 @@
 //! Each `redis.call` goes through the ordinary call path (`dispatch::call`) with a
 //! fake client session whose commands may not block.
 //!
+//! Statistics follow Redis: a command `redis.call` refuses (unknown, wrong arity,
+//! not allowed, a write in a read-only script) counts in errorstats when refused, a
+//! command that runs counts its own errors, and the script's reply counts only the
+//! errors not counted already; the calling EVAL/FCALL fails (`failed_calls`) when its
+//! reply holds an error. SHUTDOWN ends a running script, even an unkillable one.
+//!
 //! Lock order, which keeps this deadlock-free: a script job takes `section`, then
 //! enters the exclusive section (waiting until no worker is inside a command), then
 //! the engine's mutex. Workers take an engine's mutex only inside a command (SCRIPT
@@ -15,8 +21,10 @@
 
 use crate::client::ClientInfo;
 use crate::dispatch;
+use crate::registry::Entry;
 use crate::server::{unix_ms, Server};
 use crate::session::Session;
+use crate::stats::ThreadStats;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use shoal_commands::spec::flag;
@@ -77,6 +85,8 @@ pub struct Job {
     pub info: Arc<ClientInfo>,
     pub db: usize,
     pub proto: Proto,
+    /// The calling command's entry (EVAL, FCALL...), for its `failed_calls`.
+    pub cmd_id: Option<usize>,
 }
 
 /// Runs `job` atomically and returns the reply, encoded for the caller. `inline`
@@ -132,16 +142,20 @@ pub fn run(srv: &Arc<Server>, job: Job, inline: bool) -> Bytes {
     }
     let mut out = ReplyWriter::new(job.proto);
     shoal_script::write_frame(&outcome.reply, &mut out);
-    if !outcome.error_already_counted {
-        let codes = out.take_error_codes();
-        crate::stats::local(|t| {
-            for code in codes {
-                t.count_error(&code);
+    let codes = out.take_error_codes();
+    // As Redis: the calling command failed if its reply holds an error (whether
+    // counted in errorstats now or already, by the command the script called).
+    let failed = !codes.is_empty();
+    crate::stats::local(|t| {
+        if !outcome.error_already_counted {
+            for code in &codes {
+                t.count_error(code);
             }
-        });
-    } else {
-        let _ = out.take_error_codes();
-    }
+        }
+        if let (true, Some(id)) = (failed, job.cmd_id) {
+            ThreadStats::add(&t.cmds[id].failed, 1);
+        }
+    });
     out.buf.freeze()
 }
 
@@ -157,41 +171,81 @@ fn error(text: &str) -> Frame {
     Frame::Error(Bytes::copy_from_slice(text.as_bytes()))
 }
 
+/// A command `redis.call` refused before running it: counted in errorstats (and as
+/// a rejected call of the command when known) now, as Redis counts it; the engine
+/// then marks the error as counted so the script's reply does not count it again.
+fn rejected(e: Option<&Entry>, text: &str) -> Frame {
+    let code = text.split(' ').next().unwrap_or("ERR");
+    crate::stats::local(|t| {
+        if let Some(e) = e {
+            ThreadStats::add(&t.cmds[e.id].rejected, 1);
+        }
+        t.count_error(code);
+    });
+    error(text)
+}
+
+/// Commands a read-only script may not call: writes, and the commands Redis 7.0
+/// flags may-replicate. Its COMMAND INFO does not show that flag, so the table does
+/// not carry it for PUBLISH, SPUBLISH and PFCOUNT (the only such commands a script
+/// may otherwise call): they are named here.
+fn may_replicate(e: &Entry) -> bool {
+    e.has(flag::WRITE)
+        || e.has(flag::MAY_REPLICATE)
+        || matches!(e.spec.name, "publish" | "spublish" | "pfcount")
+}
+
+/// Whether XREAD / XREADGROUP's option parsing (as the stream commands do it)
+/// reaches a BLOCK option before any other error or the STREAMS keyword.
+fn xread_blocks(argv: &[Bytes], xreadgroup: bool) -> bool {
+    let kw = |a: &[u8], k: &str| a.eq_ignore_ascii_case(k.as_bytes());
+    let mut i = 1;
+    while i < argv.len() {
+        let more = argv.len() - i - 1;
+        let o = &argv[i][..];
+        if kw(o, "block") && more > 0 {
+            return true;
+        } else if kw(o, "count") && more > 0 {
+            let ok = std::str::from_utf8(&argv[i + 1])
+                .ok()
+                .and_then(|s| s.parse::<i64>().ok())
+                .is_some();
+            if !ok {
+                return false;
+            }
+            i += 2;
+        } else if kw(o, "group") && more >= 2 && xreadgroup {
+            i += 3;
+        } else if kw(o, "noack") && xreadgroup {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    false
+}
+
+impl<'a> ScriptHost<'a> {
+    /// The command (or subcommand) `argv` names, as Redis's lookup finds it.
+    fn lookup(&self, argv: &[Bytes]) -> Option<&'a Entry> {
+        let srv: &'a Arc<Server> = self.srv;
+        let reg = &srv.registry;
+        let top = reg.lookup(&argv[0])?;
+        if !top.subs.is_empty() && argv.len() >= 2 {
+            reg.sub(top, &argv[1])
+        } else {
+            Some(top)
+        }
+    }
+}
+
 impl Host for ScriptHost<'_> {
     fn call(&mut self, argv: &[Bytes], resp: Proto) -> Frame {
         use shoal_script::errors;
-        let reg = &self.srv.registry;
-        let Some(top) = reg.lookup(&argv[0]) else {
-            return error(errors::UNKNOWN_COMMAND);
+        let Some(e) = self.lookup(argv) else {
+            return rejected(None, errors::UNKNOWN_COMMAND);
         };
-        let e = if !top.subs.is_empty() && argv.len() >= 2 {
-            match reg.sub(top, &argv[1]) {
-                Some(s) => s,
-                None => return error(errors::UNKNOWN_COMMAND),
-            }
-        } else {
-            top
-        };
-        if !e.spec.arity_ok(argv.len()) {
-            return error(errors::WRONG_ARGS);
-        }
-        if e.has(flag::NOSCRIPT) {
-            return error(errors::NOT_ALLOWED);
-        }
-        if e.has(flag::WRITE) {
-            if self.read_only {
-                return error(errors::WRITE_IN_RO);
-            }
-            self.srv.scripting.wrote.store(true, Relaxed);
-        }
-        self.session.proto = resp;
-        self.session.now_ms = unix_ms();
-        let mut out = ReplyWriter::new(resp);
-        dispatch::call(self.srv, &mut self.session, &mut out, e, argv);
-        match parse_frame(&out.buf) {
-            Ok(Some((f, _))) => f,
-            _ => error("ERR the command wrote no reply"),
-        }
+        self.call_entry(e, argv, resp)
     }
 
     fn log(&mut self, level: LogLevel, msg: &[u8]) {
@@ -204,7 +258,54 @@ impl Host for ScriptHost<'_> {
         }
     }
 
+    fn acl_check_cmd(&mut self, argv: &[Bytes]) -> Result<bool, Vec<u8>> {
+        // Every user may run every command until ACLs exist; the command must exist.
+        match self.lookup(argv) {
+            Some(_) => Ok(true),
+            None => Err(b"Invalid command passed to redis.acl_check_cmd()".to_vec()),
+        }
+    }
+
     fn should_abort(&mut self) -> bool {
-        self.srv.scripting.kill.load(Relaxed)
+        // SHUTDOWN NOSAVE (or a signal) ends even an unkillable script: the process
+        // cannot exit while the script's thread runs.
+        self.srv.scripting.kill.load(Relaxed) || *self.srv.shutdown_tx.borrow()
+    }
+}
+
+impl ScriptHost<'_> {
+    /// `redis.call` of a known command: the script-specific checks, then the call.
+    fn call_entry(&mut self, e: &Entry, argv: &[Bytes], resp: Proto) -> Frame {
+        use shoal_script::errors;
+        if !e.spec.arity_ok(argv.len()) {
+            return rejected(Some(e), errors::WRONG_ARGS);
+        }
+        if e.has(flag::NOSCRIPT) {
+            return rejected(Some(e), errors::NOT_ALLOWED);
+        }
+        if self.read_only && may_replicate(e) {
+            return rejected(Some(e), errors::WRITE_IN_RO);
+        }
+        if matches!(e.spec.name, "xread" | "xreadgroup")
+            && xread_blocks(argv, e.spec.name == "xreadgroup")
+        {
+            // Redis refuses BLOCK in scripts outright rather than answering at once.
+            let msg = format!(
+                "ERR {} command is not allowed with BLOCK option from scripts",
+                String::from_utf8_lossy(&argv[0])
+            );
+            return rejected(Some(e), &msg);
+        }
+        if e.has(flag::WRITE) {
+            self.srv.scripting.wrote.store(true, Relaxed);
+        }
+        self.session.proto = resp;
+        self.session.now_ms = unix_ms();
+        let mut out = ReplyWriter::new(resp);
+        dispatch::call(self.srv, &mut self.session, &mut out, e, argv);
+        match parse_frame(&out.buf) {
+            Ok(Some((f, _))) => f,
+            _ => error("ERR the command wrote no reply"),
+        }
     }
 }

@@ -42,6 +42,10 @@ fn evalsha_ro(c: &mut SCtx, argv: &[Bytes]) {
 }
 
 fn eval_generic(c: &mut SCtx, argv: &[Bytes], by_sha: bool, ro: bool) {
+    if by_sha && argv[1].len() != 40 {
+        // No SHA1 has another length: NOSCRIPT before the key count is looked at.
+        return c.out.error(serr::NOSCRIPT);
+    }
     let (keys, args) = match split_keys(&argv[2..], false) {
         Ok(ka) => ka,
         Err(e) => return c.out.error(e),
@@ -80,29 +84,24 @@ fn fcall_ro(c: &mut SCtx, argv: &[Bytes]) {
 }
 
 fn fcall_generic(c: &mut SCtx, argv: &[Bytes], ro: bool) {
+    // The function is looked up first: an unknown one wins over a bad key count.
+    let (flags, name) = {
+        let fe = c.srv.scripting.functions.lock();
+        match fe.function(&argv[1]) {
+            // The registered name (FCALL matches any case): FUNCTION STATS shows it.
+            Some((_, def)) => (def.flags, Bytes::from(def.name.clone())),
+            None => return c.out.error("ERR Function not found"),
+        }
+    };
     let (keys, args) = match split_keys(&argv[2..], true) {
         Ok(ka) => ka,
         Err(e) => return c.out.error(e),
-    };
-    let flags = {
-        let fe = c.srv.scripting.functions.lock();
-        match fe.function(&argv[1]) {
-            Some((_, def)) => def.flags,
-            None => return c.out.error("ERR Function not found"),
-        }
     };
     if ro && !flags.no_writes {
         return c.out.error(serr::RO_NEEDS_NO_WRITES);
     }
     let read_only = ro || flags.no_writes;
-    start(
-        c,
-        argv,
-        Target::Function(argv[1].clone()),
-        keys,
-        args,
-        read_only,
-    );
+    start(c, argv, Target::Function(name), keys, args, read_only);
 }
 
 /// Hands the run to a blocking thread and suspends the client on its reply.
@@ -116,6 +115,7 @@ fn start(c: &mut SCtx, argv: &[Bytes], target: Target, keys: &[Bytes], args: &[B
         info: c.s.info.clone(),
         db: c.s.db,
         proto: c.s.proto,
+        cmd_id: c.srv.registry.lookup(&argv[0]).map(|e| e.id),
     };
     if c.s.in_exec {
         // A transaction cannot suspend: run in place (see scripting::run).
@@ -242,7 +242,15 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
             }
         }
         "flush" => {
-            if !flush_args_ok(argv) {
+            if argv.len() > 3 {
+                return c
+                    .out
+                    .error(&errors::subcommand_syntax(&argv[1], "FUNCTION"));
+            }
+            if argv
+                .get(2)
+                .is_some_and(|a| !args::is(a, "sync") && !args::is(a, "async"))
+            {
                 return c
                     .out
                     .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
@@ -258,6 +266,10 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
         "stats" => {
             // Answered from kept counts: a running function holds the engine.
             let running = c.srv.scripting.running.lock().clone();
+            if running.as_ref().is_some_and(|r| !r.function) {
+                // As Redis: no function statistics while an EVAL script runs.
+                return c.out.error(serr::BUSY_SCRIPT);
+            }
             let now = crate::server::unix_ms();
             let (libs, funcs) = *c.srv.scripting.function_counts.lock();
             let run = running
@@ -296,8 +308,8 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
     }
 }
 
-/// SCRIPT FLUSH / FUNCTION FLUSH take at most one option, SYNC or ASYNC (both
-/// flush at once here: dropping a Lua state is quick).
+/// SCRIPT FLUSH takes at most one option, SYNC or ASYNC (both flush at once here:
+/// dropping a Lua state is quick).
 fn flush_args_ok(argv: &[Bytes]) -> bool {
     match argv.len() {
         2 => true,
