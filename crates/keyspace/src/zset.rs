@@ -28,6 +28,7 @@
 mod pack;
 mod tree;
 
+pub use pack::cmp_entry;
 use pack::{Pack, Writer};
 use rand::Rng;
 use shoal_ds::smallbytes::SmallBytes;
@@ -192,6 +193,12 @@ impl ZSet {
         }
     }
 
+    /// Turns a listpack-encoded set into the skiplist encoding (SORT does this to
+    /// the set it reads, as Redis does).
+    pub fn convert_to_skiplist(&mut self) {
+        self.convert_to_big();
+    }
+
     fn convert_to_big(&mut self) {
         if let Repr::Pack(p) = &self.0 {
             let mut items = Vec::with_capacity(p.len());
@@ -256,6 +263,9 @@ impl ZSet {
 
     /// The member of rank `i`, with its score.
     pub fn nth(&self, i: usize) -> Option<(SmallBytes, f64)> {
+        if let Repr::Big(b) = &self.0 {
+            return b.order.get(i).map(|it| (it.member.clone(), it.score));
+        }
         let mut r = None;
         self.range(i, i.saturating_add(1), false, &mut |m, s| {
             r = Some((SmallBytes::from(m), s))

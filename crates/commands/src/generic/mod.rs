@@ -42,6 +42,7 @@ pub use crate::errors::{
     WAIT_TIMEOUT_NOT_INT,
 };
 
+pub use scan::parse_cursor;
 pub use sort::{
     parse_opts as parse_sort_opts, resolve_pattern, sort_rows, SortInput, SortOpts, SortOrder,
 };

@@ -109,16 +109,27 @@ fn reads_other_keys(o: &SortOpts) -> bool {
     o.by.as_ref().is_some_and(star) || o.gets.iter().any(|g| c_str(g) != b"#" && star(g))
 }
 
-/// The elements of a sortable value, or `Err` for a type SORT refuses.
-fn input_of(v: &Value) -> Result<SortInput, ()> {
+/// The elements of a sortable value, or `Err` for a type SORT refuses. A sorted
+/// set is first converted to its skiplist encoding, as Redis does (visible in
+/// OBJECT ENCODING afterwards, even when the sort then fails).
+fn input_of(v: &mut Value) -> Result<SortInput, ()> {
     match v {
         Value::Str(_) => Err(()),
         Value::List(l) => Ok(SortInput {
             items: l.iter().map(|e| Bytes::from(e.to_vec())).collect(),
             order: SortOrder::Native,
         }),
-        // Scaffolding: sets and sorted sets become sortable with their types.
-        Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => Err(()),
+        Value::ZSet(z) => {
+            z.convert_to_skiplist();
+            let mut items = Vec::with_capacity(z.len());
+            z.for_each(&mut |m, _| items.push(Bytes::copy_from_slice(m)));
+            Ok(SortInput {
+                items,
+                order: SortOrder::Native,
+            })
+        }
+        // Scaffolding: sets become sortable with their type.
+        Value::Hash(_) | Value::Set(_) | Value::Stream(_) => Err(()),
     }
 }
 
@@ -143,7 +154,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) {
             items: Vec::new(),
             order: SortOrder::Native,
         },
-        Some(e) => match input_of(&e.value) {
+        Some(e) => match input_of(&mut e.value) {
             Ok(i) => i,
             Err(()) => return ctx.wrong_type(),
         },

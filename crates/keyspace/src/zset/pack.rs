@@ -45,7 +45,7 @@ const K_PINF: u8 = 6;
 const K_NINF: u8 = 7;
 
 /// Compares two entries in sorted-set order: by score, then member bytes.
-pub(crate) fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
+pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
     // Scores are never NaN, so partial_cmp always answers; -0.0 == 0.0 as in C.
     s1.partial_cmp(&s2)
         .unwrap_or(Ordering::Equal)
