@@ -23,6 +23,9 @@ pub struct TestDb {
     /// The `dirty` and the propagation of the last call.
     pub last_dirty: u64,
     pub last_propagate: Propagate,
+    /// The keyspace notifications of the last call (record them by setting
+    /// `ev.want.classes`).
+    pub last_notices: Vec<shoal_keyspace::Notice>,
 }
 
 impl Default for TestDb {
@@ -38,6 +41,7 @@ impl Default for TestDb {
             dirty: 0,
             last_dirty: 0,
             last_propagate: Propagate::AsIs,
+            last_notices: Vec::new(),
         }
     }
 }
@@ -63,6 +67,7 @@ impl TestDb {
     pub fn call_raw(&mut self, argv: &[Bytes]) -> BytesMut {
         self.last_dirty = 0;
         self.last_propagate = Propagate::AsIs;
+        self.last_notices.clear();
         let mut out = ReplyWriter::new(self.proto);
         let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
         let Some(spec) = crate::table::lookup(name.as_bytes()) else {
@@ -125,6 +130,7 @@ impl TestDb {
         self.last_dirty = ctx.dirty;
         self.last_propagate = std::mem::take(&mut ctx.propagate);
         drop(ctx);
+        self.last_notices = std::mem::take(&mut self.ev.notices);
         self.ev.clear();
         out.buf
     }

@@ -124,7 +124,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], incr: bool) {
     if f.nx && f.xx {
         return ctx.error(XX_NX);
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return ctx.error(GT_LT_NX);
     }
     if f.incr && pairs > 1 {

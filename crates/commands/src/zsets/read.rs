@@ -13,6 +13,9 @@ use shoal_keyspace::Access;
 const RANDMEMBER_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 const RANDMEMBER_WITHSCORES_RANGE: &str = "ERR value is out of range";
+/// Most members a negative ZRANDMEMBER count may ask for. Redis has no limit and
+/// would exhaust memory building such a reply (the same cap as SRANDMEMBER's).
+const RANDMEMBER_MAX_REPEAT: u64 = 1 << 32;
 
 pub(super) fn zcard(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     let (z, out) = zset_and_out(ctx, &argv[1], Access::Read);
@@ -135,7 +138,7 @@ pub(super) fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
 
 /// ZRANDMEMBER with a count: a negative count may repeat members (and replies
 /// exactly |count| of them); a positive one answers distinct members, the whole set
-/// (in order) when the count reaches its size.
+/// (highest first) when the count reaches its size.
 fn randmember_count(ctx: &mut Ctx<'_>, key: &[u8], l: i64, withscores: bool) {
     let mut rng = ctx.rng.clone();
     randmember_reply(ctx, key, l, withscores, &mut rng);
@@ -159,6 +162,9 @@ fn randmember_reply(
     let count = l.unsigned_abs();
     if count == 0 {
         return out.array(0);
+    }
+    if !uniq && count > RANDMEMBER_MAX_REPEAT {
+        return out.error(errors::NOT_INTEGER);
     }
     let nested = withscores && resp3(out);
     let size = z.len();
@@ -187,8 +193,10 @@ fn randmember_reply(
         return;
     }
     if count >= size as u64 {
+        // The whole set, walked as Redis's set-operation iterator walks it: from
+        // the highest member down.
         header(out, size);
-        z.for_each(&mut |m, s| emit(out, m, s));
+        z.range(0, size, true, &mut |m, s| emit(out, m, s));
         return;
     }
     let n = count as usize;
