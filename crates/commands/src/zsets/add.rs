@@ -79,7 +79,8 @@ pub fn zset_add(
     }
 }
 
-pub(super) fn zadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
+/// ZADD (also run by GEOADD with its computed scores).
+pub(crate) fn zadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     zadd_generic(ctx, argv, false);
 }
 

@@ -35,6 +35,7 @@ use crate::Handler;
 use shoal_keyspace::{Access, Value, ZLimits, ZSet};
 use shoal_resp::ReplyWriter;
 
+pub(crate) use add::zadd as zadd_argv;
 pub use range::{LexRange, ScoreRange};
 pub use setops::{set_contains, set_members};
 
