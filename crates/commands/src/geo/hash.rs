@@ -90,7 +90,7 @@ fn deinterleave(v: u64) -> u64 {
 /// C's conversion of a non-negative double to `uint32_t` (truncation; the
 /// callers only pass values below 2^32).
 fn c_to_u32(v: f64) -> u32 {
-    if v.is_finite() && v >= 0.0 && v < 4294967296.0 {
+    if (0.0..4294967296.0).contains(&v) {
         v as u32
     } else {
         0

@@ -130,7 +130,7 @@ fn geoadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         }
         idx += 1;
     }
-    if (argv.len() - idx) % 3 != 0 || (xx && nx) {
+    if !(argv.len() - idx).is_multiple_of(3) || (xx && nx) {
         return ctx.error(errors::SYNTAX);
     }
     let mut zargv = Vec::with_capacity(idx + (argv.len() - idx) / 3 * 2);
@@ -302,9 +302,31 @@ fn collect(z: &ZSet, shape: &Shape, limit: usize) -> Vec<Point> {
     found
 }
 
+/// Makes sure every key that may follow a STORE or STOREDIST word is locked. The
+/// command table declares the key after the first such word, but the last one
+/// wins (`... STORE a STORE b` stores at b), so a repeated option trades the
+/// declared locks for all of them, before anything has been read.
+fn lock_store_keys(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    for w in args.windows(2) {
+        if kw(&w[0], "store") || kw(&w[0], "storedist") {
+            let idx = ctx.shard_idx(&w[1]);
+            if ctx.locked.shard(idx).is_none() {
+                ctx.lock_all();
+                return;
+            }
+        }
+    }
+}
+
 /// Redis's `georadiusGeneric`.
 fn search(ctx: &mut Ctx<'_>, argv: &[Bytes], src_idx: usize, kind: Kind) {
     let src = &argv[src_idx];
+    if matches!(
+        kind,
+        Kind::Radius { store_ok: true } | Kind::ByMember { store_ok: true }
+    ) {
+        lock_store_keys(ctx, &argv[src_idx + 1..]);
+    }
     let lim = limits(ctx.settings);
     let (z, out) = zset_of(ctx, src);
     let z: Option<&ZSet> = match z {
@@ -437,7 +459,8 @@ fn search(ctx: &mut Ctx<'_>, argv: &[Bytes], src_idx: usize, kind: Kind) {
         }
         i += 1;
     }
-    let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+    // Redis names the command as the client spelled it.
+    let name = String::from_utf8_lossy(&argv[0]).into_owned();
     if storekey.is_some() && (withdist || withhash || withcoord) {
         let what = if kind == Kind::SearchStore {
             "GEOSEARCHSTORE"
