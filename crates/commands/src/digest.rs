@@ -81,8 +81,14 @@ fn mix_object(d: &mut Digest, v: &Value, has_ttl: bool) {
                 }
             }
         }
-        // Scaffolding: the collection types add their contents with their code.
-        Value::ZSet(_) => {}
+        // Per member: a fresh digest mixed with the member and its score as
+        // `%.17g` text, whose hash is xored in (order-independent).
+        Value::ZSet(z) => z.for_each(&mut |m, s| {
+            let mut e = [0u8; 20];
+            mix(&mut e, m);
+            mix(&mut e, shoal_resp::double_text(s).as_bytes());
+            xor(d, &e);
+        }),
     }
     if has_ttl {
         xor(d, b"!!expire!!");
@@ -146,6 +152,28 @@ mod tests {
         assert_eq!(hex(&dd.result), "943d800368fb9c0e951138f1bc0e313ac769d91f");
         let v = value_digest(&Value::Str(Str::from_bytes(b"1")), false);
         assert_eq!(hex(&v), "b4fc66738120fba0b5aa500ab5c2bf89cea1c5da");
+    }
+
+    #[test]
+    fn matches_redis_for_zsets() {
+        // Reference: Redis 7.0.15, DEBUG DIGEST-VALUE after `ZADD q 1 a 2.5 b 3 c`
+        // (the same for both encodings) and `ZADD k -0 a` (a listpack reads -0 as 0).
+        let lim = shoal_keyspace::ZLimits::new(128, 64);
+        let mut q = shoal_keyspace::ZSet::new();
+        for (s, m) in [(1.0, "a"), (2.5, "b"), (3.0, "c")] {
+            q.insert(m.as_bytes(), s, lim);
+        }
+        let q = Value::ZSet(q);
+        assert_eq!(
+            hex(&value_digest(&q, false)),
+            "1edf4f538ced494d25ab010f1f17dc39e42adc24"
+        );
+        let mut k = shoal_keyspace::ZSet::new();
+        k.insert(b"a", -0.0, lim);
+        assert_eq!(
+            hex(&value_digest(&Value::ZSet(k), false)),
+            "8d8d88c2cfb8d9411b8d9973c96538bd6378d446"
+        );
     }
 
     #[test]

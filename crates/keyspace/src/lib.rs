@@ -22,4 +22,5 @@ pub use notify::{class, Notice, Want};
 pub use set::Set;
 pub use stream::Stream;
 pub use value::{Kind, Str, Value};
+pub use zset::Limits as ZLimits;
 pub use zset::ZSet;

@@ -109,8 +109,10 @@ fn reads_other_keys(o: &SortOpts) -> bool {
     o.by.as_ref().is_some_and(star) || o.gets.iter().any(|g| c_str(g) != b"#" && star(g))
 }
 
-/// The elements of a sortable value, or `Err` for a type SORT refuses.
-fn input_of(v: &Value) -> Result<SortInput, ()> {
+/// The elements of a sortable value, or `Err` for a type SORT refuses. A sorted
+/// set is first converted to its skiplist encoding, as Redis does (visible in
+/// OBJECT ENCODING afterwards, even when the sort then fails).
+fn input_of(v: &mut Value) -> Result<SortInput, ()> {
     match v {
         Value::Str(_) => Err(()),
         Value::List(l) => Ok(SortInput {
@@ -122,8 +124,17 @@ fn input_of(v: &Value) -> Result<SortInput, ()> {
             items: s.iter().map(|e| Bytes::from(e.to_vec())).collect(),
             order: SortOrder::Unordered,
         }),
-        // Scaffolding: sorted sets become sortable with their type.
-        Value::Hash(_) | Value::ZSet(_) | Value::Stream(_) => Err(()),
+        Value::ZSet(z) => {
+            z.convert_to_skiplist();
+            let mut items = Vec::with_capacity(z.len());
+            z.for_each(&mut |m, _| items.push(Bytes::copy_from_slice(m)));
+            Ok(SortInput {
+                items,
+                order: SortOrder::Native,
+            })
+        }
+        // SORT refuses hashes and streams (WRONGTYPE), as Redis does.
+        Value::Hash(_) | Value::Stream(_) => Err(()),
     }
 }
 
@@ -148,7 +159,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) {
             items: Vec::new(),
             order: SortOrder::Native,
         },
-        Some(e) => match input_of(&e.value) {
+        Some(e) => match input_of(&mut e.value) {
             Ok(i) => i,
             Err(()) => return ctx.wrong_type(),
         },
