@@ -10,7 +10,9 @@ use crate::errors;
 use crate::settings::Settings;
 use bytes::Bytes;
 use rand::rngs::SmallRng;
-use shoal_keyspace::{Access, DbShard, Entry, Events, Keyspace, Locked, Now, Str, Value};
+use shoal_keyspace::{
+    class, Access, DbShard, Entry, Events, Keyspace, Locked, Now, Str, Value,
+};
 use shoal_resp::ReplyWriter;
 
 /// What the call layer should send to replicas and the AOF for this command.
@@ -113,17 +115,21 @@ impl<'a> Ctx<'a> {
         self.ks.with_shard(idx, |shard| f(&mut shard.dbs[db], ev))
     }
 
-    /// The shard of `key` in database `db`.
+    /// The shard of `key` in database `db`, for modifying it (see [`DbMut`]).
     ///
     /// Invariant: dispatch locked the shards of every key the command table lists for
     /// this command, and handlers only touch those keys (or call `lock_all`).
-    pub fn db_of(&mut self, db: usize, key: &[u8]) -> &mut DbShard {
+    pub fn db_of(&mut self, db: usize, key: &[u8]) -> DbMut<'_> {
         let idx = self.shard_idx(key);
-        locked_db(&mut self.locked, idx, db)
+        DbMut {
+            shard: locked_db(&mut self.locked, idx, db),
+            ev: &mut *self.ev,
+            db,
+        }
     }
 
     /// The shard of `key` in the selected database.
-    pub fn db(&mut self, key: &[u8]) -> &mut DbShard {
+    pub fn db(&mut self, key: &[u8]) -> DbMut<'_> {
         let db = self.db;
         self.db_of(db, key)
     }
@@ -257,6 +263,49 @@ impl<'a> Ctx<'a> {
 
     pub fn error(&mut self, msg: &str) {
         self.out.error(msg);
+    }
+}
+
+/// One database of a locked shard, as a handler modifies it. It derefs to
+/// [`DbShard`]; its `set` and `insert_entry` also report Redis's "new" event (class
+/// NEW, no key modification) when they create a key, as Redis's `dbAdd` does: at
+/// the moment of creation, so before the event of the command that created it
+/// ("new" then "lpush"; "new" then "rename_from", "rename_to").
+pub struct DbMut<'c> {
+    shard: &'c mut DbShard,
+    ev: &'c mut Events,
+    db: usize,
+}
+
+impl DbMut<'_> {
+    /// [`DbShard::set`], reporting "new" if `key` was absent.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: impl Into<Now>) {
+        // Only look twice when someone listens for "new".
+        let created = self.ev.want.classes & class::NEW != 0 && !self.shard.contains(key);
+        self.shard.set(key, value, keep_ttl, now);
+        if created {
+            self.ev.notice_only(class::NEW, "new", self.db, key);
+        }
+    }
+
+    /// [`DbShard::insert_entry`] (the key is absent: its old value, if any, was
+    /// deleted first), reporting "new".
+    pub fn insert_entry(&mut self, key: &[u8], entry: Entry, expire_at: Option<i64>) {
+        self.shard.insert_entry(key, entry, expire_at);
+        self.ev.notice_only(class::NEW, "new", self.db, key);
+    }
+}
+
+impl std::ops::Deref for DbMut<'_> {
+    type Target = DbShard;
+    fn deref(&self) -> &DbShard {
+        self.shard
+    }
+}
+
+impl std::ops::DerefMut for DbMut<'_> {
+    fn deref_mut(&mut self) -> &mut DbShard {
+        self.shard
     }
 }
 

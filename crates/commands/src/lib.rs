@@ -27,6 +27,8 @@ pub mod testing;
 pub mod zsets;
 
 #[cfg(test)]
+mod notify_tests;
+#[cfg(test)]
 mod robustness;
 
 pub use ctx::{BlockOn, Ctx, Propagate, TimeoutReply, WrongType};

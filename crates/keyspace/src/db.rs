@@ -9,7 +9,7 @@
 //! - a key has an entry in `expires` if and only if its `Entry` has the TTL bit set;
 //! - the `expires` value is an absolute Unix time in milliseconds.
 
-use crate::notify::{Notice, Want};
+use crate::notify::{class, Notice, Want};
 use crate::value::Value;
 use bytes::Bytes;
 use shoal_ds::dict::Dict;
@@ -187,7 +187,8 @@ impl From<i64> for Now {
 #[derive(Default, Debug)]
 pub struct Events {
     /// Keys deleted because their TTL passed: `(db, key)`. The call layer counts
-    /// them, propagates a DEL for each and fires "expired" notifications.
+    /// them and propagates a DEL for each; their "expired" notifications are in
+    /// `notices`/`touched` already (see [`Events::expired_key`]).
     pub expired: Vec<(usize, SmallBytes)>,
     pub hits: u64,
     pub misses: u64,
@@ -244,6 +245,15 @@ impl Events {
         }
     }
 
+    /// Records a key deleted because its TTL passed: counted and propagated by the
+    /// call layer (`expired`), and reported at once as Redis's "expired" event, so
+    /// that it takes its place among the command's other events (`MGET a b` with `b`
+    /// expired: "keymiss a", "expired b", "keymiss b").
+    pub fn expired_key(&mut self, db: usize, key: SmallBytes) {
+        self.notify(class::EXPIRED, "expired", db, &key);
+        self.expired.push((db, key));
+    }
+
     /// Marks `key` modified without a notification (Redis's bare
     /// `signalModifiedKey`).
     #[inline]
@@ -264,13 +274,22 @@ pub enum Access {
     /// A look that must not disturb anything: no clock update, no statistics.
     NoTouch,
     /// A read that counts a hit or miss but leaves the access clock alone (Redis's
-    /// `LOOKUP_NOTOUCH`: TYPE, EXISTS, TTL, OBJECT).
+    /// `LOOKUP_NOTOUCH`: TYPE, EXISTS, TTL).
     ReadNoTouch,
+    /// `ReadNoTouch` without the "keymiss" event (Redis's `LOOKUP_NOTOUCH |
+    /// LOOKUP_NONOTIFY`: OBJECT).
+    ReadQuiet,
 }
 
 impl Access {
     /// Whether this lookup counts a keyspace hit or miss.
     fn counts_stats(self) -> bool {
+        matches!(self, Access::Read | Access::ReadNoTouch | Access::ReadQuiet)
+    }
+
+    /// Whether a miss fires the "keymiss" event (reads on behalf of a command;
+    /// lookups before a write never do).
+    fn notifies_miss(self) -> bool {
         matches!(self, Access::Read | Access::ReadNoTouch)
     }
 
@@ -325,7 +344,7 @@ impl DbShard {
         if expired && now.expire == ExpireMode::Delete {
             if let Some((k, _)) = self.keys.remove(key) {
                 self.expires.remove(key);
-                ev.expired.push((db, k));
+                ev.expired_key(db, k);
             }
         }
         expired
@@ -341,9 +360,7 @@ impl DbShard {
         ev: &mut Events,
     ) -> Option<&mut Entry> {
         if self.expire_if_needed(db, key, now, ev) {
-            if access.counts_stats() {
-                ev.misses += 1;
-            }
+            Self::missed(db, key, access, ev);
             return None;
         }
         match self.keys.get_mut(key) {
@@ -357,11 +374,20 @@ impl DbShard {
                 Some(e)
             }
             None => {
-                if access.counts_stats() {
-                    ev.misses += 1;
-                }
+                Self::missed(db, key, access, ev);
                 None
             }
+        }
+    }
+
+    /// A lookup found nothing: counts the miss and fires "keymiss" (after
+    /// "expired" when the key had just expired), as Redis's `lookupKey` does.
+    fn missed(db: usize, key: &[u8], access: Access, ev: &mut Events) {
+        if access.counts_stats() {
+            ev.misses += 1;
+        }
+        if access.notifies_miss() {
+            ev.notice_only(class::KEY_MISS, "keymiss", db, key);
         }
     }
 
@@ -539,7 +565,7 @@ impl DbShard {
         for k in due {
             self.keys.remove(&k[..]);
             self.expires.remove(&k[..]);
-            ev.expired.push((db, k));
+            ev.expired_key(db, k);
         }
         (sampled, n)
     }

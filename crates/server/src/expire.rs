@@ -38,11 +38,16 @@ pub async fn run(srv: Arc<Server>) {
     }
 }
 
-/// One cycle; returns the shard to start from next time.
-pub fn cycle(srv: &Server, start_shard: usize, budget: Duration) -> usize {
+/// One cycle; returns the shard to start from next time. The keys it deletes are
+/// reported like a command's: "expired" notifications, failed WATCHes, invalidated
+/// client-side caches.
+pub fn cycle(srv: &Arc<Server>, start_shard: usize, budget: Duration) -> usize {
     let started = Instant::now();
     let n = srv.ks.num_shards();
-    let mut ev = Events::default();
+    let mut ev = Events {
+        want: crate::signals::want(srv),
+        ..Events::default()
+    };
     let (mut sampled_total, mut expired_total) = (0usize, 0usize);
     let mut idx = start_shard % n;
     for _ in 0..n {
@@ -71,6 +76,9 @@ pub fn cycle(srv: &Server, start_shard: usize, budget: Duration) -> usize {
     if expired_total > 0 {
         let count = ev.expired.len() as u64;
         stats::local(|t| ThreadStats::add(&t.expired_keys, count));
+        if crate::signals::pending(&ev) {
+            crate::signals::publish_and_invalidate(srv, &mut ev, None);
+        }
     }
     if let Some(perc) = (expired_total * 100).checked_div(sampled_total) {
         srv.expired_stale_perc.store(perc as u64, Relaxed);

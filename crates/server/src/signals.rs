@@ -30,7 +30,6 @@ pub fn pending(ev: &Events) -> bool {
     !ev.touched.is_empty()
         || !ev.notices.is_empty()
         || !ev.flushed.is_empty()
-        || (!ev.expired.is_empty() && (ev.want.touched || ev.want.classes != 0))
 }
 
 /// Publishes the notifications in `ev`, fails the transactions watching its
@@ -43,14 +42,8 @@ pub fn publish_and_invalidate(
     mut me: Option<(u64, &mut ReplyWriter)>,
 ) {
     let classes = ev.want.classes;
-    for (db, key) in &ev.expired {
-        if ev.want.touched {
-            ev.touched.push((*db, bytes::Bytes::copy_from_slice(key)));
-        }
-        if classes & class::EXPIRED != 0 {
-            notify(srv, classes, "expired", *db, key, &mut me);
-        }
-    }
+    // Keys that expired during the command are among the notices and touched keys
+    // already, in the order Redis reports them (`Events::expired_key`).
     for n in &ev.notices {
         notify(srv, classes, n.event, n.db, &n.key, &mut me);
     }

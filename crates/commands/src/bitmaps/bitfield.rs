@@ -16,7 +16,7 @@ use crate::errors;
 pub use crate::errors::{BITFIELD_OVERFLOW_TYPE, BITFIELD_RO_GET_ONLY, BITFIELD_TYPE};
 use crate::strings::str_and_out;
 use bytes::Bytes;
-use shoal_keyspace::Access;
+use shoal_keyspace::{class, Access};
 
 // Error texts this command adds; they belong in errors.rs (kept here until moved).
 
@@ -307,6 +307,9 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], ro_command: bool) {
         Err(WrongType) => ctx.wrong_type(),
         Ok((replies, changes)) => {
             ctx.dirty += changes;
+            if changes > 0 {
+                ctx.notify(class::STRING, "setbit", key);
+            }
             ctx.out.array(replies.len());
             for r in replies {
                 match r {

@@ -5,8 +5,11 @@
 //! a missing key, and bytes past the end, as zeros. Writes grow the string with zero
 //! bytes, never past proto-max-bulk-len (offsets are checked before anything is
 //! allocated), and leave it raw-encoded, as Redis does. A write counts as a change
-//! (`dirty`) only when the key was created, grew, or a bit actually changed: Redis
-//! 7.0 propagates nothing otherwise.
+//! (`dirty`, and the "setbit" event) only when the key was created, grew, or a bit
+//! actually changed: Redis 7.0 propagates and reports nothing otherwise (a BITFIELD
+//! that creates its key but whose writes all fail with OVERFLOW FAIL reports only
+//! "new"). BITOP reports "set" on its destination, or "del" when an empty result
+//! deleted it.
 
 mod bitfield;
 
@@ -24,7 +27,7 @@ use crate::errors;
 use crate::strings::str_and_out;
 use crate::Handler;
 use bytes::Bytes;
-use shoal_keyspace::{Access, Str, Value};
+use shoal_keyspace::{class, Access, Str, Value};
 
 // Error texts this family adds; they belong in errors.rs (kept here until moved).
 pub use crate::errors::{BITOP_NOT_ONE_KEY, BITPOS_BIT};
@@ -109,6 +112,7 @@ fn setbit(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Ok((old, changed)) => {
             if changed {
                 ctx.dirty += 1;
+                ctx.notify(class::STRING, "setbit", &argv[1]);
             }
             ctx.out.int(i64::from(old));
         }
@@ -379,10 +383,13 @@ fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     }
     let len = res.len() as i64;
     if res.is_empty() {
-        ctx.delete(dest);
+        if ctx.delete(dest) {
+            ctx.notify(class::GENERIC, "del", dest);
+        }
     } else {
         ctx.write(dest);
         ctx.set(dest, Value::Str(Str::raw(res)), false);
+        ctx.notify(class::STRING, "set", dest);
     }
     ctx.out.int(len);
 }

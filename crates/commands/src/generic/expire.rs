@@ -7,13 +7,16 @@
 //! as `DEL key` (Redis uses UNLINK instead under `lazyfree-lazy-expire`). A replica (or
 //! a node applying its master's stream) never deletes here: it stores the past time
 //! and waits for the master's DEL.
+//!
+//! Events: "expire" when a TTL is set, "del" when a past time deletes the key,
+//! "persist" when PERSIST removes a TTL.
 
 use super::{c_str, unsupported_option, EXPIRE_GT_LT_CONFLICT, EXPIRE_NX_CONFLICT};
 use crate::args;
 use crate::ctx::{Ctx, Propagate};
 use crate::errors;
 use bytes::Bytes;
-use shoal_keyspace::{Access, ExpireMode};
+use shoal_keyspace::{class, Access, ExpireMode};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Unit {
@@ -138,11 +141,13 @@ fn expire_generic(ctx: &mut Ctx, argv: &[Bytes], relative: bool, unit: Unit, nam
             super::free_entry(entry, false);
         }
         ctx.dirty += 1;
+        ctx.notify(class::GENERIC, "del", key);
         ctx.propagate = Propagate::Rewritten(vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         return ctx.out.int(1);
     }
     ctx.db(key).set_expire(key, when);
     ctx.dirty += 1;
+    ctx.notify(class::GENERIC, "expire", key);
     if relative || unit == Unit::Seconds {
         let mut cmd = Vec::with_capacity(argv.len());
         cmd.push(Bytes::from_static(b"PEXPIREAT"));
@@ -208,6 +213,7 @@ pub(super) fn persist(ctx: &mut Ctx, argv: &[Bytes]) {
     }
     if ctx.db(key).persist(key) {
         ctx.dirty += 1;
+        ctx.notify(class::GENERIC, "persist", key);
         ctx.out.int(1);
     } else {
         ctx.out.int(0);

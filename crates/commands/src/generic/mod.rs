@@ -13,7 +13,13 @@
 //! `server.dirty` increments. Lookups follow Redis's flags: TYPE, EXISTS, TTL and
 //! OBJECT count a hit or miss without touching the access clock
 //! ([`Access::ReadNoTouch`]); TOUCH and COPY's source read it; writes look up with
-//! [`Access::Write`].
+//! [`Access::Write`]. OBJECT fires no "keymiss" ([`Access::ReadQuiet`]).
+//!
+//! Events are Redis's: "del" per deleted key (DEL and UNLINK alike); "new" for the
+//! destination (even one that existed: it is deleted, then added), then
+//! "rename_from"/"rename_to", "move_from"/"move_to" (each in its own database), or
+//! "copy_to"; SORT ... STORE reports "sortstore", or "del" when an empty result
+//! deleted the destination.
 //!
 //! Invariants: a handler touches only the keys dispatch locked for it (its declared
 //! keys), or first calls [`Ctx::lock_all`] before reading anything (KEYS, DBSIZE,
@@ -34,7 +40,7 @@ use crate::ctx::Ctx;
 use crate::errors;
 use crate::Handler;
 use bytes::Bytes;
-use shoal_keyspace::{Access, Entry};
+use shoal_keyspace::{class, Access, Entry};
 
 pub use crate::errors::{
     EXPIRE_GT_LT_CONFLICT, EXPIRE_NX_CONFLICT, INT_OUT_OF_RANGE, INVALID_CURSOR, INVALID_FIRST_DB,
@@ -154,6 +160,7 @@ fn del_generic(ctx: &mut Ctx, argv: &[Bytes], lazy: bool) {
         if let Some((entry, _)) = ctx.db(key).remove(key) {
             free_entry(entry, lazy);
             ctx.dirty += 1;
+            ctx.notify(class::GENERIC, "del", key);
             n += 1;
         }
     }
@@ -229,8 +236,12 @@ fn rename_generic(ctx: &mut Ctx, argv: &[Bytes], nx: bool) {
         ctx.error(errors::NO_SUCH_KEY);
         return;
     };
+    // "new" for `dst` (even if it existed: its old value was deleted first), then
+    // "rename_from", "rename_to", as Redis reports them.
     ctx.db(dst).insert_entry(dst, entry, expire_at);
     ctx.dirty += 1;
+    ctx.notify(class::GENERIC, "rename_from", src);
+    ctx.notify(class::GENERIC, "rename_to", dst);
     if nx {
         ctx.out.int(1);
     } else {
@@ -281,6 +292,7 @@ fn copy(ctx: &mut Ctx, argv: &[Bytes]) {
     ctx.db_of(dst_db, dst)
         .insert_entry(dst, Entry::new(value, now), expire_at);
     ctx.dirty += 1;
+    ctx.ev.notify(class::GENERIC, "copy_to", dst_db, dst);
     ctx.out.int(1);
 }
 
@@ -306,5 +318,7 @@ fn move_cmd(ctx: &mut Ctx, argv: &[Bytes]) {
     };
     ctx.db_of(dst_db, key).insert_entry(key, entry, expire_at);
     ctx.dirty += 1;
+    ctx.ev.notify(class::GENERIC, "move_from", src_db, key);
+    ctx.ev.notify(class::GENERIC, "move_to", dst_db, key);
     ctx.out.int(1);
 }

@@ -51,7 +51,7 @@ pub(super) fn object(ctx: &mut Ctx, argv: &[Bytes]) {
         return ctx.error(&errors::unknown_subcommand(sub, "OBJECT"));
     }
     let (now_ms, settings) = (ctx.now.ms, ctx.settings);
-    let Some(entry) = ctx.lookup(&argv[2], Access::ReadNoTouch) else {
+    let Some(entry) = ctx.lookup(&argv[2], Access::ReadQuiet) else {
         return ctx.out.null();
     };
     let reply = if args::is(sub, "encoding") {

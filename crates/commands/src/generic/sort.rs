@@ -23,7 +23,7 @@ use crate::args;
 use crate::ctx::Ctx;
 use crate::errors;
 use bytes::Bytes;
-use shoal_keyspace::{List, Value};
+use shoal_keyspace::{class, List, Value};
 use std::cmp::Ordering;
 
 /// Whether the elements' order in the value is meaningful (lists, sorted sets) or
@@ -181,8 +181,9 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) {
                 ctx.write(dst);
                 ctx.set(dst, list, false);
                 ctx.dirty += n as u64 - 1;
-            } else {
-                ctx.delete(dst);
+                ctx.notify(class::LIST, "sortstore", dst);
+            } else if ctx.delete(dst) {
+                ctx.notify(class::GENERIC, "del", dst);
             }
             ctx.out.int(i64::try_from(n).unwrap_or(i64::MAX));
         }

@@ -4,13 +4,16 @@
 //! is "no such key" whatever the index); LREM and LTRIM parse their integers first.
 //! LREM and LTRIM delete the key when they remove its last element, and count one
 //! change per removed element (an LTRIM that removes nothing is not propagated).
+//! Events: "lset", "linsert" (only when the pivot was found), "lrem" (only when
+//! something was removed), "ltrim" (whenever the key exists, even if nothing was
+//! trimmed), each followed by "del" when the list emptied.
 
 use super::{get_list, kw, resolve_index};
 use crate::args;
 use crate::ctx::{Ctx, WrongType};
 use crate::errors;
 use bytes::Bytes;
-use shoal_keyspace::{Access, Needle};
+use shoal_keyspace::{class, Access, Needle};
 
 pub(super) fn lset(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     let l = match get_list(ctx, &argv[1], Access::Write) {
@@ -26,6 +29,7 @@ pub(super) fn lset(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Some(i) => {
             l.set(i, &argv[3]);
             ctx.dirty += 1;
+            ctx.notify(class::LIST, "lset", &argv[1]);
             ctx.out.ok();
         }
         None => ctx.error(errors::INDEX_OUT_OF_RANGE),
@@ -52,6 +56,7 @@ pub(super) fn linsert(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     l.insert(at + usize::from(after), &argv[4]);
     let len = l.len();
     ctx.dirty += 1;
+    ctx.notify(class::LIST, "linsert", &argv[1]);
     ctx.out.int(i64::try_from(len).unwrap_or(i64::MAX));
 }
 
@@ -67,10 +72,17 @@ pub(super) fn lrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Ok(Some(l)) => l,
     };
     let removed = l.remove(&argv[3], count);
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         ctx.db(key).remove(key);
     }
     ctx.dirty += removed as u64;
+    if removed > 0 {
+        ctx.notify(class::LIST, "lrem", key);
+        if emptied {
+            ctx.notify(class::GENERIC, "del", key);
+        }
+    }
     ctx.out.int(i64::try_from(removed).unwrap_or(i64::MAX));
 }
 
@@ -91,9 +103,15 @@ pub(super) fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Some((first, n)) => (first, len - first - n),
     };
     l.trim(front, back);
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         ctx.db(key).remove(key);
     }
     ctx.dirty += (front + back) as u64;
+    // Reported even when nothing was trimmed, as Redis does.
+    ctx.notify(class::LIST, "ltrim", key);
+    if emptied {
+        ctx.notify(class::GENERIC, "del", key);
+    }
     ctx.out.ok();
 }

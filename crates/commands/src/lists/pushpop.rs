@@ -10,10 +10,35 @@ use crate::args;
 use crate::ctx::{Ctx, Propagate, WrongType};
 use crate::errors;
 use bytes::Bytes;
-use shoal_keyspace::{Access, End, List, Value};
+use shoal_keyspace::{class, Access, End, List, Value};
 use shoal_resp::ReplyWriter;
 
 // ---- pushes -----------------------------------------------------------------------
+
+/// The event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
+
+/// The event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
+}
+
+/// Reports a pop from `end` of `key`, then "del" if it emptied (and so deleted)
+/// the list, in Redis's order.
+fn notify_pop(ctx: &mut Ctx<'_>, key: &[u8], end: End, deleted: bool) {
+    ctx.notify(class::LIST, pop_event(end), key);
+    if deleted {
+        ctx.notify(class::GENERIC, "del", key);
+    }
+}
 
 pub(super) fn lpush(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     push_generic(ctx, argv, End::Head, false);
@@ -57,11 +82,13 @@ fn push_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End, existing_only: bool
         }
     };
     ctx.dirty += elems.len() as u64;
+    ctx.notify(class::LIST, push_event(end), key);
     ctx.out.int(i64::try_from(len).unwrap_or(i64::MAX));
 }
 
 /// Pushes one element at `end` of the list at `key`, creating the list if the key
-/// is absent. The caller has checked that the key holds no other type.
+/// is absent, and reports the push. The caller has checked that the key holds no
+/// other type.
 fn push_one(ctx: &mut Ctx<'_>, key: &[u8], end: End, elem: &[u8]) {
     let settings = ctx.settings;
     match get_list(ctx, key, Access::NoTouch) {
@@ -73,8 +100,9 @@ fn push_one(ctx: &mut Ctx<'_>, key: &[u8], end: End, elem: &[u8]) {
             ctx.db(key).set(key, Value::List(l), false, ms);
         }
         // Unreachable: the caller checked the type under the same locks.
-        Err(WrongType) => {}
+        Err(WrongType) => return,
     }
+    ctx.notify(class::LIST, push_event(end), key);
 }
 
 // ---- pops -------------------------------------------------------------------------
@@ -93,8 +121,9 @@ pub enum PopShape {
 }
 
 /// Pops up to `count` elements (exactly one for the single shapes) from `end` of
-/// the list at `key`, replies them in `shape`, deletes the key once empty and counts
-/// the changes. The caller has found a non-empty list there. Returns how many
+/// the list at `key`, replies them in `shape`, deletes the key once empty, counts
+/// the changes and reports them ("lpop"/"rpop", then "del" if the list emptied).
+/// The caller has found a non-empty list there. Returns how many
 /// elements were popped (0, with nothing replied, if there was no list after all).
 pub fn pop_and_reply(
     ctx: &mut Ctx<'_>,
@@ -108,10 +137,14 @@ pub fn pop_and_reply(
         return 0;
     };
     let n = pop_into(l, out, key, end, count, shape);
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         ctx.db(key).remove(key);
     }
     ctx.dirty += n as u64;
+    if n > 0 {
+        notify_pop(ctx, key, end, emptied);
+    }
     n
 }
 
@@ -241,10 +274,15 @@ fn pop_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], end: End, name: &str) {
         }
         Some(c) => pop_into(l, out, key, end, c, PopShape::Array),
     };
-    if l.is_empty() {
+    let emptied = l.is_empty();
+    if emptied {
         ctx.db(key).remove(key);
     }
     ctx.dirty += n as u64;
+    // LPOP key 0 changes nothing and reports nothing.
+    if n > 0 {
+        notify_pop(ctx, key, end, emptied);
+    }
 }
 
 /// A count that must be at least 1 (`getRangeLongFromObjectOrReply(1, LONG_MAX)`).
@@ -317,6 +355,8 @@ pub enum MoveOutcome {
 /// Redis's `lmoveGenericCommand`: pops from `from` of `src`, pushes at `to` of
 /// `dst` (creating it), replies the element. Source and destination may be the same
 /// key (a rotation). The destination's type is checked before anything changes.
+/// Events come in Redis's order: the push on `dst` ("new" first if created), then
+/// the pop on `src`, then "del" if that emptied it.
 pub fn move_element(
     ctx: &mut Ctx<'_>,
     src: &Bytes,
@@ -342,27 +382,31 @@ pub fn move_element(
             }
         }
         ctx.dirty += 1;
+        ctx.notify(class::LIST, push_event(to), src);
+        ctx.notify(class::LIST, pop_event(from), src);
         return MoveOutcome::Moved;
     }
     if get_list(ctx, dst, Access::Write).is_err() {
         ctx.wrong_type();
         return MoveOutcome::WrongType;
     }
-    let v = match get_list(ctx, src, Access::NoTouch) {
+    let (v, emptied) = match get_list(ctx, src, Access::NoTouch) {
         Ok(Some(l)) => {
             let v = l.pop(from);
-            if l.is_empty() {
+            let emptied = l.is_empty();
+            if emptied {
                 ctx.db(src).remove(src);
             }
-            v
+            (v, emptied)
         }
-        _ => None,
+        _ => (None, false),
     };
     let Some(v) = v else {
         // Unreachable: the source was found non-empty above, under the same locks.
         return MoveOutcome::NoSource;
     };
     push_one(ctx, dst, to, &v);
+    notify_pop(ctx, src, from, emptied);
     ctx.out.bulk(&v);
     ctx.dirty += 1;
     MoveOutcome::Moved

@@ -12,7 +12,7 @@ use crate::ctx::{Ctx, Propagate, WrongType};
 use crate::errors;
 use bytes::Bytes;
 use shoal_ds::num::LongDouble;
-use shoal_keyspace::{Str, Value};
+use shoal_keyspace::{class, Str, Value};
 
 /// Redis's `incrDecrCommand`.
 fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], by: i64) {
@@ -28,10 +28,12 @@ fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], by: i64) {
             // In place: the TTL stays, as with Redis's dbOverwrite.
             *s = Str::Int(new);
             ctx.dirty += 1;
+            ctx.notify(class::STRING, "incrby", key);
             ctx.out.int(new);
         }
         Ok(None) => {
             ctx.set(key, Value::Str(Str::Int(by)), false);
+            ctx.notify(class::STRING, "incrby", key);
             ctx.out.int(by);
         }
     }
@@ -104,6 +106,7 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     } else {
         ctx.set(key, Value::Str(plain_str(&text)), false);
     }
+    ctx.notify(class::STRING, "incrbyfloat", key);
     ctx.out.bulk(&text);
     ctx.propagate = Propagate::Rewritten(vec![vec![
         Bytes::from_static(b"SET"),

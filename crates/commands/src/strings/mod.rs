@@ -34,7 +34,7 @@ use crate::errors;
 pub use crate::errors::DECR_OVERFLOW;
 use crate::Handler;
 use bytes::Bytes;
-use shoal_keyspace::{Access, Str, Value};
+use shoal_keyspace::{class, Access, Str, Value};
 use shoal_resp::ReplyWriter;
 use std::borrow::Cow;
 
@@ -239,8 +239,10 @@ fn set_generic(ctx: &mut Ctx<'_>, r: &SetReq<'_>) -> bool {
         return false;
     }
     ctx.set(r.key, Value::Str(Str::from_bytes(r.val)), r.keepttl);
+    ctx.notify(class::STRING, "set", r.key);
     if let Some(ms) = r.expire {
         ctx.db(r.key).set_expire(r.key, ms);
+        ctx.notify(class::GENERIC, "expire", r.key);
         ctx.propagate = Propagate::Rewritten(vec![vec![
             Bytes::from_static(b"SET"),
             r.key.clone(),
@@ -361,9 +363,11 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         ctx.dirty += 1;
         let cmd = if absolute && ms <= now && !ctx.settings.replica {
             ctx.db(key).remove(key);
+            ctx.notify(class::GENERIC, "del", key);
             vec![Bytes::from_static(b"DEL"), key.clone()]
         } else {
             ctx.db(key).set_expire(key, ms);
+            ctx.notify(class::GENERIC, "expire", key);
             vec![
                 Bytes::from_static(b"PEXPIREAT"),
                 key.clone(),
@@ -373,6 +377,7 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         ctx.propagate = Propagate::Rewritten(vec![cmd]);
     } else if o.persist && ctx.db(key).persist(key) {
         ctx.dirty += 1;
+        ctx.notify(class::GENERIC, "persist", key);
         ctx.propagate =
             Propagate::Rewritten(vec![vec![Bytes::from_static(b"PERSIST"), key.clone()]]);
     }
@@ -388,6 +393,7 @@ fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     }
     ctx.db(key).remove(key);
     ctx.dirty += 1;
+    ctx.notify(class::GENERIC, "del", key);
     let del: &'static [u8] = if ctx.settings.lazyfree_lazy_user_del {
         b"UNLINK"
     } else {
@@ -405,6 +411,7 @@ fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Err(WrongType) => return out.error(errors::WRONGTYPE),
     }
     ctx.set(key, Value::Str(Str::from_bytes(val)), false);
+    ctx.notify(class::STRING, "set", key);
     ctx.propagate = Propagate::Rewritten(vec![vec![
         Bytes::from_static(b"SET"),
         key.clone(),
@@ -442,6 +449,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) {
         // The lookup drops an expired old value before the overwrite.
         ctx.write(&pair[0]);
         ctx.set(&pair[0], Value::Str(Str::from_bytes(&pair[1])), false);
+        ctx.notify(class::STRING, "set", &pair[0]);
     }
     if nx {
         ctx.out.int(1);
@@ -475,10 +483,12 @@ fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
             buf.extend_from_slice(tail);
             let len = buf.len() as i64;
             ctx.dirty += 1;
+            ctx.notify(class::STRING, "append", key);
             ctx.out.int(len);
         }
         Ok(None) => {
             ctx.set(key, Value::Str(Str::from_bytes(tail)), false);
+            ctx.notify(class::STRING, "append", key);
             ctx.out.int(tail.len() as i64);
         }
     }
@@ -549,6 +559,7 @@ fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
             buf[off..].copy_from_slice(value);
             let len = buf.len() as i64;
             ctx.set(key, Value::Str(Str::raw(buf)), false);
+            ctx.notify(class::STRING, "setrange", key);
             ctx.out.int(len);
         }
         Ok(Some(s)) => {
@@ -567,6 +578,7 @@ fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
             buf[off..off + value.len()].copy_from_slice(value);
             let len = buf.len() as i64;
             ctx.dirty += 1;
+            ctx.notify(class::STRING, "setrange", key);
             ctx.out.int(len);
         }
     }
