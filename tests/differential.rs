@@ -53,6 +53,9 @@ struct Check {
     /// `@vars`: an integer or string equal to a captured value is replaced by
     /// `${NAME}` on each side before comparing.
     vars: bool,
+    /// `@fields a,b`: strings of `name=value` words (CLIENT LIST, CLIENT INFO)
+    /// keep only the named words.
+    fields: Vec<Vec<u8>>,
 }
 
 impl Check {
@@ -61,6 +64,11 @@ impl Check {
             o.map(|f| name_vars(&f, vars))
         } else {
             o
+        };
+        let o = if self.fields.is_empty() {
+            o
+        } else {
+            o.map(|f| keep_fields(&f, &self.fields))
         };
         if self.masks.is_empty() {
             return o;
@@ -118,6 +126,40 @@ fn substitute(args: &[Vec<u8>], vars: &Vars) -> Result<Vec<Vec<u8>>, String> {
             Ok(out)
         })
         .collect()
+}
+
+/// `@fields`: in every string of the reply (at any depth), each line keeps only
+/// its `name=value` words whose name is listed, in their order.
+fn keep_fields(f: &Frame, names: &[Vec<u8>]) -> Frame {
+    let filter = |text: &[u8]| -> Vec<u8> {
+        let lines: Vec<Vec<u8>> = text
+            .split(|&b| b == b'\n')
+            .map(|line| {
+                let words: Vec<&[u8]> = line
+                    .split(|&b| b == b' ')
+                    .filter(|w| {
+                        let name = w.split(|&b| b == b'=').next().unwrap_or(&[]);
+                        w.contains(&b'=') && names.iter().any(|n| n == name)
+                    })
+                    .collect();
+                words.join(&b' ')
+            })
+            .collect();
+        lines.join(&b'\n')
+    };
+    let all = |v: &[Frame]| v.iter().map(|x| keep_fields(x, names)).collect::<Vec<_>>();
+    match f {
+        Frame::Bulk(Some(b)) => Frame::Bulk(Some(filter(b))),
+        Frame::Simple(b) => Frame::Simple(filter(b)),
+        Frame::Verbatim(fmt, b) => Frame::Verbatim(fmt.clone(), filter(b)),
+        Frame::Array(Some(v)) => Frame::Array(Some(all(v))),
+        Frame::Set(v) => Frame::Set(all(v)),
+        Frame::Push(v) => Frame::Push(all(v)),
+        Frame::Attribute(a, inner) => {
+            Frame::Attribute(a.clone(), Box::new(keep_fields(inner, names)))
+        }
+        other => other.clone(),
+    }
 }
 
 /// `@vars`: integers and strings equal to a captured value become `${NAME}`.
@@ -243,6 +285,15 @@ fn parse_corpus(text: &str) -> Result<Vec<Step>, String> {
                 "raw" => raw = true,
                 "scanall" => scan_all = true,
                 "vars" => check.vars = true,
+                "fields" => {
+                    let (list, after) = tail
+                        .split_once(char::is_whitespace)
+                        .ok_or_else(|| format!("line {line_no}: @fields needs a list of names"))?;
+                    check
+                        .fields
+                        .extend(list.split(',').map(|n| n.as_bytes().to_vec()));
+                    tail = after.trim_start();
+                }
                 "capture" => {
                     let (name, after) = tail
                         .split_once(char::is_whitespace)
@@ -917,6 +968,13 @@ fn captured_values() {
     );
     assert_eq!(capture_value(&Frame::Integer(-3)), Some(b"-3".to_vec()));
     assert_eq!(capture_value(&Frame::Null), None);
+    let f = Frame::Bulk(Some(
+        b"id=3 addr=x flags=x multi=2\nid=4 flags=N multi=-1\n".to_vec(),
+    ));
+    assert_eq!(
+        keep_fields(&f, &[b"flags".to_vec(), b"multi".to_vec()]),
+        Frame::Bulk(Some(b"flags=x multi=2\nflags=N multi=-1\n".to_vec()))
+    );
 }
 
 #[test]

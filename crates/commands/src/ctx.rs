@@ -10,9 +10,7 @@ use crate::errors;
 use crate::settings::Settings;
 use bytes::Bytes;
 use rand::rngs::SmallRng;
-use shoal_keyspace::{
-    class, Access, DbShard, Entry, Events, Keyspace, Locked, Now, Str, Value,
-};
+use shoal_keyspace::{class, Access, DbShard, Entry, Events, Keyspace, Locked, Now, Str, Value};
 use shoal_resp::ReplyWriter;
 
 /// What the call layer should send to replicas and the AOF for this command.

@@ -53,7 +53,10 @@ fn set_family() {
     assert_eq!(ev(&mut t, "SET a 4 KEEPTTL"), ["set a"]);
     assert_eq!(ev(&mut t, "SET a 5 EX 100"), ["set a", "expire a"]);
     assert_eq!(ev(&mut t, "SET a 5 PX 100000 GET"), ["set a", "expire a"]);
-    assert_eq!(ev(&mut t, "SET c 1 NX GET"), ["keymiss c", "new c", "set c"]);
+    assert_eq!(
+        ev(&mut t, "SET c 1 NX GET"),
+        ["keymiss c", "new c", "set c"]
+    );
     assert!(ev(&mut t, "SET c 2 NX GET").is_empty());
     assert!(ev(&mut t, "SETNX a 1").is_empty());
     assert_eq!(ev(&mut t, "SETNX d 1"), ["new d", "set d"]);
@@ -90,10 +93,7 @@ fn multi_key_and_get_variants() {
     assert!(ev(&mut t, "GETEX j PERSIST").is_empty());
     assert_eq!(ev(&mut t, "GETEX j PXAT 1"), ["del j"]);
     assert_eq!(ev(&mut t, "GETEX j"), ["keymiss j"]);
-    assert_eq!(
-        ev(&mut t, "MGET g x h y"),
-        ["keymiss x", "keymiss y"]
-    );
+    assert_eq!(ev(&mut t, "MGET g x h y"), ["keymiss x", "keymiss y"]);
     assert_eq!(ev(&mut t, "STRLEN x"), ["keymiss x"]);
     assert_eq!(ev(&mut t, "GETRANGE x 0 1"), ["keymiss x"]);
     assert_eq!(ev(&mut t, "LCS g x"), ["keymiss x"]);
@@ -208,14 +208,8 @@ fn list_pushes_and_pops() {
     assert_eq!(ev(&mut t, "BLPOP no l 0"), ["lpop l"]);
     assert_eq!(ev(&mut t, "BRPOP l 0"), ["rpop l", "del l"]);
     assert!(ev(&mut t, "BLMPOP 0 1 l LEFT").is_empty());
-    assert_eq!(
-        classes(&mut t, "RPUSH m 1"),
-        [class::NEW, class::LIST]
-    );
-    assert_eq!(
-        classes(&mut t, "RPOP m"),
-        [class::LIST, class::GENERIC]
-    );
+    assert_eq!(classes(&mut t, "RPUSH m 1"), [class::NEW, class::LIST]);
+    assert_eq!(classes(&mut t, "RPOP m"), [class::LIST, class::GENERIC]);
 }
 
 #[test]
@@ -255,7 +249,11 @@ fn list_edits() {
     assert!(ev(&mut t, "LINSERT e BEFORE nope y").is_empty());
     assert!(ev(&mut t, "LREM e 0 zz").is_empty());
     assert_eq!(ev(&mut t, "LREM e 1 y"), ["lrem e"]);
-    assert_eq!(ev(&mut t, "LTRIM e 0 -1"), ["ltrim e"], "even if nothing goes");
+    assert_eq!(
+        ev(&mut t, "LTRIM e 0 -1"),
+        ["ltrim e"],
+        "even if nothing goes"
+    );
     assert_eq!(ev(&mut t, "LTRIM e 1 -1"), ["ltrim e"]);
     assert_eq!(ev(&mut t, "LTRIM e 5 10"), ["ltrim e", "del e"]);
     assert!(ev(&mut t, "LTRIM e 0 1").is_empty());
@@ -300,7 +298,14 @@ fn generic_deletes_and_expiry() {
 #[test]
 fn generic_reads_miss() {
     let mut t = traced();
-    for cmd in ["EXISTS k", "TYPE k", "TTL k", "PTTL k", "EXPIRETIME k", "TOUCH k"] {
+    for cmd in [
+        "EXISTS k",
+        "TYPE k",
+        "TTL k",
+        "PTTL k",
+        "EXPIRETIME k",
+        "TOUCH k",
+    ] {
         assert_eq!(ev(&mut t, cmd), ["keymiss k"], "{cmd}");
     }
     assert!(ev(&mut t, "OBJECT ENCODING k").is_empty());
@@ -357,7 +362,10 @@ fn sort_store() {
     assert_eq!(ev(&mut t, "SORT l STORE d"), ["new d", "sortstore d"]);
     assert_eq!(ev(&mut t, "SORT l STORE d"), ["sortstore d"]);
     assert_eq!(classes(&mut t, "SORT l STORE d"), [class::LIST]);
-    assert_eq!(ev(&mut t, "SORT nolist STORE d"), ["keymiss nolist", "del d"]);
+    assert_eq!(
+        ev(&mut t, "SORT nolist STORE d"),
+        ["keymiss nolist", "del d"]
+    );
     assert_eq!(ev(&mut t, "SORT nolist STORE d"), ["keymiss nolist"]);
     t.cmd(&["SET", "w1", "1"]);
     // BY reads each element's weight in list order, GET each in sorted order.

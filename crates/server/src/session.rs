@@ -54,9 +54,8 @@ pub struct Session {
     pub subscriptions: usize,
     /// Between MULTI and EXEC/DISCARD: the queued commands.
     pub multi: Option<MultiState>,
-    /// WATCHed keys and the flag raised when one of them changes.
+    /// WATCHed keys (a change raises the `DIRTY_CAS` flag of `info`).
     pub watched: Vec<(usize, bytes::Bytes)>,
-    pub watch_flag: Arc<crate::watch::WatchFlag>,
     /// Watched keys that had not expired when watched, with their deadline: EXEC
     /// fails if one expires in the meantime, as in Redis.
     pub watched_deadlines: Vec<(usize, bytes::Bytes, i64)>,
@@ -107,7 +106,6 @@ impl Session {
         gen: u64,
         authenticated: bool,
     ) -> Session {
-        let client_id = info.id;
         Session {
             info,
             db: 0,
@@ -128,10 +126,6 @@ impl Session {
             subscriptions: 0,
             multi: None,
             watched: Vec::new(),
-            watch_flag: Arc::new(crate::watch::WatchFlag {
-                client_id,
-                dirty: Default::default(),
-            }),
             watched_deadlines: Vec::new(),
             in_script: false,
             caching_set: false,
