@@ -90,7 +90,11 @@ impl Deferred {
             Deferred::Int(v) => out.int(v),
             Deferred::Error(e) => out.error(&e),
             Deferred::Wake(crate::blocking::Wake::Reply(b)) => out.raw(&b),
-            Deferred::Wake(crate::blocking::Wake::Timeout(t)) => t.write(out),
+            // A blocked client that times out (or is unblocked with TIMEOUT) gets a
+            // null array whatever the command, BLMOVE and BRPOPLPUSH included, as
+            // in Redis; the command's own null (`TimeoutReply`) is what it answers
+            // when it may not block (inside MULTI).
+            Deferred::Wake(crate::blocking::Wake::Timeout(_)) => out.null_array(),
             Deferred::Wake(crate::blocking::Wake::Error(e)) => out.error(e),
         }
     }
