@@ -191,11 +191,13 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
     }
     finish_effects(srv, s, out, reply_start);
     record(srv, &s.info, s.db, e, argv, out, &outcome);
-    // CLIENT CACHING applies to the one command after it (in a transaction, to
-    // the whole transaction).
-    if s.caching_set {
-        s.caching_set = false;
-    } else if s.multi.is_none() && s.info.has_flag(cflag::TRACKING_CACHING) {
+    // CLIENT CACHING applies to the next command (in a transaction, to the whole
+    // transaction, EXEC included). As in Redis, any CLIENT subcommand keeps it
+    // (CLIENT CACHING yes, CLIENT TRACKINGINFO, GET: the GET is tracked).
+    if !s.info.has_flag(cflag::MULTI)
+        && !e.full_name.starts_with("client|")
+        && s.info.has_flag(cflag::TRACKING_CACHING)
+    {
         s.info.set_flag(cflag::TRACKING_CACHING, false);
     }
 }

@@ -61,8 +61,6 @@ pub struct Session {
     pub watched_deadlines: Vec<(usize, bytes::Bytes, i64)>,
     /// Running a script (commands may not block).
     pub in_script: bool,
-    /// The current command is CLIENT CACHING: its flag survives until the next one.
-    pub caching_set: bool,
 }
 
 /// A transaction being queued.
@@ -132,7 +130,6 @@ impl Session {
             watched: Vec::new(),
             watched_deadlines: Vec::new(),
             in_script: false,
-            caching_set: false,
         }
     }
 
