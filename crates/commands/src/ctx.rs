@@ -132,7 +132,7 @@ impl<'a> Ctx<'a> {
         self.db_of(db, key)
     }
 
-    /// Looks `key` up for reading (lazy expiry, hit/miss statistics).
+    /// Looks `key` up for reading (lazy expiry, hit/miss statistics, "keymiss").
     pub fn read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.lookup(key, Access::Read)
     }
@@ -208,13 +208,15 @@ impl<'a> Ctx<'a> {
     }
 
     /// Stores a value (dropping the TTL unless `keep_ttl`) and counts one change.
+    /// Reports "new" if the key was absent; the caller reports its own event.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
         let now = self.now;
         self.db(key).set(key, value, keep_ttl, now);
         self.dirty += 1;
     }
 
-    /// Deletes `key` if it exists (after lazy expiry). Returns whether it did.
+    /// Deletes `key` if it exists (after lazy expiry). Returns whether it did; the
+    /// caller reports the deletion ("del") if Redis does.
     pub fn delete(&mut self, key: &[u8]) -> bool {
         if self.write(key).is_none() {
             return false;
