@@ -6,6 +6,12 @@
 //! invalidation, clients blocked on the key, and `notify-keyspace-events`. The call
 //! layer decides per command what it needs ([`Want`]); when nothing is listening a
 //! notification costs one branch.
+//!
+//! Three events come from the keyspace layer rather than from handlers, at the
+//! moment Redis fires them: "expired" when a lookup or the active cycle deletes a
+//! key whose TTL passed ([`Events::expired_key`](crate::Events::expired_key)),
+//! "keymiss" when a read misses ([`Access`](crate::Access)), and "new" when a key
+//! is created (the commands crate's `DbMut`).
 
 /// Bits of `notify-keyspace-events`, with the values Redis gives them (the module
 /// API exposes them, so they are part of the contract).

@@ -14,6 +14,11 @@
 //! LINSERT, LMOVE). LMPOP is propagated as `LPOP|RPOP key count` with the number of
 //! elements actually popped; everything else as received.
 //!
+//! Events: "lpush"/"rpush" and "lpop"/"rpop" by the end touched (LMOVE reports
+//! the push on the destination, then the pop on the source), each pop or removal
+//! that empties a list followed by "del"; pops and pushes look keys up for writing,
+//! so a missing key fires no "keymiss".
+//!
 //! Invariants:
 //! - a list key never exists empty: whatever removes the last element deletes the
 //!   key in the same command;

@@ -12,6 +12,12 @@
 //! A time in the past given to SET (`SET k v PXAT 1`) is accepted: the key is stored
 //! already expired and disappears at its next access, exactly as Redis 7.0 does.
 //!
+//! Events are Redis's: "set" (then "expire" when SET/SETEX/PSETEX set a TTL),
+//! "append" (even of nothing), "setrange" (not when the value is empty), "incrby"
+//! for every integer counter, "incrbyfloat"; GETDEL and a past GETEX EXAT/PXAT
+//! report "del", GETEX "expire"/"persist". "new" comes from the key's creation, and
+//! reads of a missing key ("keymiss") from the lookup.
+//!
 //! Encodings follow `OBJECT ENCODING` in Redis: a fresh value gets int/embstr/raw
 //! from [`Str::from_bytes`]; APPEND to an existing value and SETRANGE make it raw;
 //! INCR stores an int.
