@@ -47,10 +47,29 @@ struct Check {
     /// `@mask NAME`: the value that follows the field NAME (in a map, or at an even
     /// position of a flat key/value array) is ignored, at any depth.
     masks: Vec<Vec<u8>>,
+    /// `@capture NAME`: each side keeps its reply (integer or string) as the value
+    /// of `${NAME}` in later commands.
+    capture: Option<String>,
+    /// `@vars`: an integer or string equal to a captured value is replaced by
+    /// `${NAME}` on each side before comparing.
+    vars: bool,
+    /// `@fields a,b`: strings of `name=value` words (CLIENT LIST, CLIENT INFO)
+    /// keep only the named words.
+    fields: Vec<Vec<u8>>,
 }
 
 impl Check {
-    fn prepare(&self, o: Outcome) -> Outcome {
+    fn prepare(&self, o: Outcome, vars: &Vars) -> Outcome {
+        let o = if self.vars {
+            o.map(|f| name_vars(&f, vars))
+        } else {
+            o
+        };
+        let o = if self.fields.is_empty() {
+            o
+        } else {
+            o.map(|f| keep_fields(&f, &self.fields))
+        };
         if self.masks.is_empty() {
             return o;
         }
@@ -69,6 +88,104 @@ impl Check {
             (Err(r), Err(c)) => r == c,
             _ => false,
         }
+    }
+}
+
+/// One server's captured values (`@capture`), by name.
+type Vars = HashMap<String, Vec<u8>>;
+
+/// The text a captured reply stands for: an integer in decimal, a string as is.
+fn capture_value(f: &Frame) -> Option<Vec<u8>> {
+    match f {
+        Frame::Integer(i) => Some(i.to_string().into_bytes()),
+        other => other.as_bytes().map(<[u8]>::to_vec),
+    }
+}
+
+/// Replaces every `${NAME}` in `args` with the captured value of NAME.
+fn substitute(args: &[Vec<u8>], vars: &Vars) -> Result<Vec<Vec<u8>>, String> {
+    args.iter()
+        .map(|a| {
+            let mut out = Vec::with_capacity(a.len());
+            let mut rest = &a[..];
+            while let Some(i) = rest.windows(2).position(|w| w == b"${") {
+                out.extend_from_slice(&rest[..i]);
+                let tail = &rest[i + 2..];
+                let end = tail
+                    .iter()
+                    .position(|&b| b == b'}')
+                    .ok_or_else(|| "unterminated ${".to_string())?;
+                let name = String::from_utf8_lossy(&tail[..end]).into_owned();
+                let value = vars
+                    .get(&name)
+                    .ok_or_else(|| format!("${{{name}}} was not captured"))?;
+                out.extend_from_slice(value);
+                rest = &tail[end + 1..];
+            }
+            out.extend_from_slice(rest);
+            Ok(out)
+        })
+        .collect()
+}
+
+/// `@fields`: in every string of the reply (at any depth), each line keeps only
+/// its `name=value` words whose name is listed, in their order.
+fn keep_fields(f: &Frame, names: &[Vec<u8>]) -> Frame {
+    let filter = |text: &[u8]| -> Vec<u8> {
+        let lines: Vec<Vec<u8>> = text
+            .split(|&b| b == b'\n')
+            .map(|line| {
+                let words: Vec<&[u8]> = line
+                    .split(|&b| b == b' ')
+                    .filter(|w| {
+                        let name = w.split(|&b| b == b'=').next().unwrap_or(&[]);
+                        w.contains(&b'=') && names.iter().any(|n| n == name)
+                    })
+                    .collect();
+                words.join(&b' ')
+            })
+            .collect();
+        lines.join(&b'\n')
+    };
+    let all = |v: &[Frame]| v.iter().map(|x| keep_fields(x, names)).collect::<Vec<_>>();
+    match f {
+        Frame::Bulk(Some(b)) => Frame::Bulk(Some(filter(b))),
+        Frame::Simple(b) => Frame::Simple(filter(b)),
+        Frame::Verbatim(fmt, b) => Frame::Verbatim(fmt.clone(), filter(b)),
+        Frame::Array(Some(v)) => Frame::Array(Some(all(v))),
+        Frame::Set(v) => Frame::Set(all(v)),
+        Frame::Push(v) => Frame::Push(all(v)),
+        Frame::Attribute(a, inner) => {
+            Frame::Attribute(a.clone(), Box::new(keep_fields(inner, names)))
+        }
+        other => other.clone(),
+    }
+}
+
+/// `@vars`: integers and strings equal to a captured value become `${NAME}`.
+fn name_vars(f: &Frame, vars: &Vars) -> Frame {
+    let lookup = |v: &[u8]| {
+        vars.iter()
+            .filter(|(_, x)| x.as_slice() == v)
+            .map(|(k, _)| k)
+            .min()
+            .map(|k| Frame::Simple(format!("${{{k}}}").into_bytes()))
+    };
+    let all = |v: &[Frame]| v.iter().map(|x| name_vars(x, vars)).collect::<Vec<_>>();
+    match f {
+        Frame::Integer(i) => lookup(i.to_string().as_bytes()).unwrap_or_else(|| f.clone()),
+        Frame::Simple(b) | Frame::Bulk(Some(b)) => lookup(b).unwrap_or_else(|| f.clone()),
+        Frame::Array(Some(v)) => Frame::Array(Some(all(v))),
+        Frame::Set(v) => Frame::Set(all(v)),
+        Frame::Push(v) => Frame::Push(all(v)),
+        Frame::Map(pairs) => Frame::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (name_vars(k, vars), name_vars(v, vars)))
+                .collect(),
+        ),
+        Frame::Attribute(a, inner) => Frame::Attribute(a.clone(), Box::new(name_vars(inner, vars))),
+        other => other.clone(),
     }
 }
 
@@ -167,6 +284,31 @@ fn parse_corpus(text: &str) -> Result<Vec<Step>, String> {
                 "nowait" => nowait = true,
                 "raw" => raw = true,
                 "scanall" => scan_all = true,
+                "vars" => check.vars = true,
+                "fields" => {
+                    let (list, after) = tail
+                        .split_once(char::is_whitespace)
+                        .ok_or_else(|| format!("line {line_no}: @fields needs a list of names"))?;
+                    check
+                        .fields
+                        .extend(list.split(',').map(|n| n.as_bytes().to_vec()));
+                    tail = after.trim_start();
+                }
+                "capture" => {
+                    let (name, after) = tail
+                        .split_once(char::is_whitespace)
+                        .ok_or_else(|| format!("line {line_no}: @capture needs a name"))?;
+                    if check.capture.is_some()
+                        || name.is_empty()
+                        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    {
+                        return Err(format!(
+                            "line {line_no}: @capture needs one name of letters, digits and _"
+                        ));
+                    }
+                    check.capture = Some(name.to_string());
+                    tail = after.trim_start();
+                }
                 "mask" => {
                     let (field, after) = tail
                         .split_once(char::is_whitespace)
@@ -334,6 +476,9 @@ struct FileRun<'a> {
     /// `SHOAL_DIFF_SHOW=1`: print every command with the reference's reply.
     show: bool,
     file: String,
+    /// `@capture`d values of the reference and of the candidate.
+    ref_vars: Vars,
+    cand_vars: Vars,
 }
 
 impl<'a> FileRun<'a> {
@@ -360,7 +505,22 @@ impl<'a> FileRun<'a> {
     }
 
     fn record(&mut self, line_no: usize, text: &str, check: &Check, r: Outcome, c: Outcome) {
-        let (r, c) = (check.prepare(r), check.prepare(c));
+        if let Some(name) = &check.capture {
+            for (o, vars) in [(&r, &mut self.ref_vars), (&c, &mut self.cand_vars)] {
+                match o.as_ref().ok().and_then(capture_value) {
+                    Some(v) => {
+                        vars.insert(name.clone(), v);
+                    }
+                    None => {
+                        vars.remove(name);
+                    }
+                }
+            }
+        }
+        let (r, c) = (
+            check.prepare(r, &self.ref_vars),
+            check.prepare(c, &self.cand_vars),
+        );
         if self.show {
             eprintln!("{}:{line_no}: {text}\n    -> {}", self.file, show(&r));
         }
@@ -437,10 +597,19 @@ impl<'a> FileRun<'a> {
                         return Ok(());
                     }
                 }
+                let (ref_args, cand_args) = if *raw {
+                    (args.clone(), args.clone())
+                } else {
+                    let err = |e| format!("line {line_no}: {e}");
+                    (
+                        substitute(args, &self.ref_vars).map_err(err)?,
+                        substitute(args, &self.cand_vars).map_err(err)?,
+                    )
+                };
                 let pair = self.conn()?;
                 if *iterate {
-                    let r = scan_all(&mut pair.reference, args);
-                    let c = scan_all(&mut pair.candidate, args);
+                    let r = scan_all(&mut pair.reference, &ref_args);
+                    let c = scan_all(&mut pair.candidate, &cand_args);
                     self.record(*line_no, text, check, r, c);
                     return Ok(());
                 }
@@ -452,7 +621,10 @@ impl<'a> FileRun<'a> {
                         pair.candidate.send_raw(&args[0]),
                     )
                 } else {
-                    (pair.reference.send(args), pair.candidate.send(args))
+                    (
+                        pair.reference.send(&ref_args),
+                        pair.candidate.send(&cand_args),
+                    )
                 };
                 let rs = rs.map_err(|e| io_class(&e));
                 let cs = cs.map_err(|e| io_class(&e));
@@ -568,6 +740,8 @@ fn run_file(path: &Path, reference_bin: &Path, candidate_bin: &Path) -> Result<F
         aborted: None,
         show: std::env::var_os("SHOAL_DIFF_SHOW").is_some_and(|v| v == "1"),
         file: name.clone(),
+        ref_vars: Vars::new(),
+        cand_vars: Vars::new(),
     };
     // Every file starts from an empty keyspace on a fresh connection.
     let flush = Step::Command {
@@ -764,6 +938,43 @@ fn corpus_syntax() {
     assert!(parse_corpus("@scanall GET k").is_err());
     assert!(parse_corpus("@raw a b").is_err());
     assert!(parse_corpus("GET \"unterminated").is_err());
+}
+
+#[test]
+fn captured_values() {
+    let steps = parse_corpus("@type @capture id CLIENT ID\n@vars @read\n").unwrap();
+    assert!(
+        matches!(&steps[0], Step::Command { check, .. } if check.capture.as_deref() == Some("id"))
+    );
+    assert!(matches!(&steps[1], Step::Read { check, .. } if check.vars));
+    assert!(parse_corpus("@capture CLIENT").is_err());
+    assert!(parse_corpus("@capture a-b CLIENT ID").is_err());
+    let mut vars = Vars::new();
+    vars.insert("id".to_string(), b"12".to_vec());
+    let args = vec![b"CLIENT".to_vec(), b"x${id}y".to_vec(), b"${id}".to_vec()];
+    assert_eq!(
+        substitute(&args, &vars).unwrap(),
+        vec![b"CLIENT".to_vec(), b"x12y".to_vec(), b"12".to_vec()]
+    );
+    assert!(substitute(&[b"${nope}".to_vec()], &vars).is_err());
+    assert!(substitute(&[b"${id".to_vec()], &vars).is_err());
+    let f = Frame::Push(vec![Frame::Bulk(Some(b"x".to_vec())), Frame::Integer(12)]);
+    assert_eq!(
+        name_vars(&f, &vars),
+        Frame::Push(vec![
+            Frame::Bulk(Some(b"x".to_vec())),
+            Frame::Simple(b"${id}".to_vec())
+        ])
+    );
+    assert_eq!(capture_value(&Frame::Integer(-3)), Some(b"-3".to_vec()));
+    assert_eq!(capture_value(&Frame::Null), None);
+    let f = Frame::Bulk(Some(
+        b"id=3 addr=x flags=x multi=2\nid=4 flags=N multi=-1\n".to_vec(),
+    ));
+    assert_eq!(
+        keep_fields(&f, &[b"flags".to_vec(), b"multi".to_vec()]),
+        Frame::Bulk(Some(b"flags=x multi=2\nflags=N multi=-1\n".to_vec()))
+    );
 }
 
 #[test]

@@ -791,4 +791,71 @@ fn script_errors_in_errorstats_and_commandstats() {
     assert_eq!(line("eval"), "_calls=0,failed_calls=6", "{stats}");
     assert_eq!(line("incr"), "_calls=0,failed_calls=3", "{stats}");
     assert_eq!(line("get"), "_calls=1,failed_calls=0", "{stats}");
+
+/// A subscriber that never reads its messages passes the `pubsub` class of
+/// `client-output-buffer-limit` and is disconnected; the publisher sees the
+/// subscriber count drop to 0 and INFO stops counting the client.
+#[test]
+fn pubsub_output_buffer_limit_disconnects_slow_subscriber() {
+    let s = start(&[]);
+    let mut main = s.connect().unwrap();
+    assert_eq!(
+        main.cmd(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 256kb 0 0"
+        ])
+        .unwrap(),
+        simple("OK")
+    );
+    // The subscriber: a raw socket that reads its confirmation and nothing after.
+    let mut sub = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    sub.write_all(b"*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n")
+        .unwrap();
+    sub.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut confirmation = [0u8; 64];
+    let n = sub.read(&mut confirmation).unwrap();
+    assert!(confirmation[..n].starts_with(b"*3\r\n$9\r\nsubscribe\r\n"));
+    let connected = |c: &mut common::Client| -> i64 {
+        let info = c.cmd(&["INFO", "clients"]).unwrap();
+        let text = String::from_utf8_lossy(info.as_bytes().unwrap()).into_owned();
+        text.lines()
+            .find_map(|l| l.strip_prefix("connected_clients:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap()
+    };
+    assert_eq!(connected(&mut main), 2);
+
+    // Publish 64 KB messages until nobody receives them any more: the kernel's
+    // socket buffers take a few MB, then the server's own buffer passes 256 KB.
+    let payload = "x".repeat(64 * 1024);
+    let start_time = Instant::now();
+    let mut receivers = 1;
+    let mut published = 0;
+    while receivers > 0 && published < 4000 && start_time.elapsed() < Duration::from_secs(30) {
+        match main.cmd(&["PUBLISH", "ch", &payload]).unwrap() {
+            Frame::Integer(n) => receivers = n,
+            other => panic!("PUBLISH answered {other:?}"),
+        }
+        published += 1;
+    }
+    eprintln!("subscriber dropped after {published} messages");
+    assert_eq!(
+        receivers, 0,
+        "subscriber still there after {published} messages"
+    );
+    assert!(eventually(Duration::from_secs(5), || connected(&mut main) == 1));
+    assert_eq!(
+        main.cmd(&["PUBSUB", "NUMSUB", "ch"]).unwrap(),
+        Frame::Array(Some(vec![bulk("ch"), Frame::Integer(0)]))
+    );
+    // The subscriber's connection ends (after whatever was already in flight).
+    let (_, eof) = read_to_close(&mut sub, Duration::from_secs(10));
+    assert!(eof, "subscriber connection not closed");
+    let log = std::fs::read_to_string(&s.log_path).unwrap();
+    assert!(
+        log.contains("scheduled to be closed ASAP for overcoming of output buffer limits"),
+        "{log}"
+    );
 }

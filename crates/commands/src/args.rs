@@ -40,10 +40,11 @@ pub fn timeout_secs(arg: &[u8], now_ms: i64) -> Result<Option<i64>, &'static str
     let secs = shoal_ds::num::LongDouble::parse(arg)
         .filter(|v| !v.is_nan())
         .ok_or(errors::TIMEOUT_NOT_FLOAT)?;
-    let ms = secs.to_f64() * 1000.0;
+    // Rounded up to the millisecond, as Redis does: 0.0001 waits 1 ms, not forever.
+    let ms = (secs.to_f64() * 1000.0).ceil();
     // C's conversion of an out-of-range double to long long yields LLONG_MIN on
     // x86-64, which then reads as negative.
-    let ms = if ms.is_finite() && ms.abs() < 9.2e18 {
+    let ms = if ms.is_finite() && ms.abs() < 9_223_372_036_854_775_808.0 {
         ms as i64
     } else {
         i64::MIN

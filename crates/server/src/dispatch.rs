@@ -28,7 +28,7 @@ use std::time::Instant;
 pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv: &[Bytes]) {
     let reg = &srv.registry;
     let Some(top) = reg.lookup(&argv[0]) else {
-        return reject(s, out, None, &errors::unknown_command(argv));
+        return reject(srv, s, out, None, &errors::unknown_command(argv));
     };
     let mut e = top;
     if !top.subs.is_empty() && argv.len() >= 2 {
@@ -36,25 +36,25 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
             Some(sub) => e = sub,
             None => {
                 let msg = errors::unknown_subcommand(&argv[1], &top.full_name.to_ascii_uppercase());
-                return reject(s, out, None, &msg);
+                return reject(srv, s, out, None, &msg);
             }
         }
     }
     if !e.spec.arity_ok(argv.len()) {
-        return reject(s, out, Some(e), &errors::wrong_arity(&e.full_name));
+        return reject(srv, s, out, Some(e), &errors::wrong_arity(&e.full_name));
     }
     if !s.authenticated && !e.has(flag::NO_AUTH) {
-        return reject(s, out, Some(e), errors::NOAUTH);
+        return reject(srv, s, out, Some(e), errors::NOAUTH);
     }
     if s.multi.is_some() && e.has(flag::NO_MULTI) {
-        return reject(s, out, Some(e), errors::NOT_IN_MULTI);
+        return reject(srv, s, out, Some(e), errors::NOT_IN_MULTI);
     }
     if s.subscriptions > 0
         && s.proto == Proto::Resp2
         && !crate::cmd::pubsub::allowed_in_subscribed_mode(top.spec.name)
     {
         let msg = errors::subscribed_mode(&e.full_name);
-        return reject(s, out, Some(e), &msg);
+        return reject(srv, s, out, Some(e), &msg);
     }
     if s.script_busy && !e.has(flag::ALLOW_BUSY) {
         return reject(s, out, Some(e), srv.gate.busy_error());
@@ -72,12 +72,22 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
     call(srv, s, out, e, argv);
 }
 
-fn reject(s: &mut Session, out: &mut ReplyWriter, e: Option<&Entry>, msg: &str) {
+fn reject(srv: &Server, s: &mut Session, out: &mut ReplyWriter, e: Option<&Entry>, msg: &str) {
     // An error before queuing dooms the transaction (EXECABORT at EXEC).
     if let Some(m) = &mut s.multi {
         m.failed = true;
     }
-    out.error(msg);
+    if e.is_some_and(|e| e.spec.name == "exec") {
+        // A rejected EXEC ends the transaction at once, with or without MULTI
+        // (Redis's `execCommandAbort`): the reason loses its "ERR " code only.
+        crate::cmd::multi::abort(srv, s);
+        let why = msg.strip_prefix("ERR ").unwrap_or(msg);
+        out.error(&format!(
+            "EXECABORT Transaction discarded because of: {why}"
+        ));
+    } else {
+        out.error(msg);
+    }
     stats::local(|t| {
         if let Some(e) = e {
             ThreadStats::add(&t.cmds[e.id].rejected, 1);
@@ -134,6 +144,7 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 s.key_shards.push((k.as_ptr() as usize, k.len(), shard));
                 s.shard_list.push(shard);
             }
+            let watched_before = crate::watch::before_command(srv, e.spec.name);
             let locked = srv.ks.lock_shard_list(&mut s.shard_list);
             s.ev.want = signals::want(srv);
             let mut ctx = Ctx {
@@ -157,6 +168,9 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
             block = ctx.block.take();
             // Shards unlock here, before statistics and the reply write.
             drop(ctx);
+            if let Some(before) = watched_before {
+                srv.watches.after_flush(&srv.ks, &s.ev.flushed, &before);
+            }
         }
         Some(Exec::Server(h)) => {
             let mut c = SCtx {
@@ -180,11 +194,13 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
     }
     finish_effects(srv, s, out, reply_start);
     record(srv, &s.info, s.db, e, argv, out, &outcome);
-    // CLIENT CACHING applies to the one command after it (in a transaction, to
-    // the whole transaction).
-    if s.caching_set {
-        s.caching_set = false;
-    } else if s.multi.is_none() && s.info.has_flag(cflag::TRACKING_CACHING) {
+    // CLIENT CACHING applies to the next command (in a transaction, to the whole
+    // transaction, EXEC included). As in Redis, any CLIENT subcommand keeps it
+    // (CLIENT CACHING yes, CLIENT TRACKINGINFO, GET: the GET is tracked).
+    if !s.info.has_flag(cflag::MULTI)
+        && !e.full_name.starts_with("client|")
+        && s.info.has_flag(cflag::TRACKING_CACHING)
+    {
         s.info.set_flag(cflag::TRACKING_CACHING, false);
     }
 }

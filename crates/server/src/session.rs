@@ -54,16 +54,13 @@ pub struct Session {
     pub subscriptions: usize,
     /// Between MULTI and EXEC/DISCARD: the queued commands.
     pub multi: Option<MultiState>,
-    /// WATCHed keys and the flag raised when one of them changes.
+    /// WATCHed keys (a change raises the `DIRTY_CAS` flag of `info`).
     pub watched: Vec<(usize, bytes::Bytes)>,
-    pub watch_flag: Arc<crate::watch::WatchFlag>,
     /// Watched keys that had not expired when watched, with their deadline: EXEC
     /// fails if one expires in the meantime, as in Redis.
     pub watched_deadlines: Vec<(usize, bytes::Bytes, i64)>,
     /// Running a script (commands may not block).
     pub in_script: bool,
-    /// The current command is CLIENT CACHING: its flag survives until the next one.
-    pub caching_set: bool,
     /// A script has run past `busy-reply-threshold`: dispatch answers BUSY.
     pub script_busy: bool,
     /// Running the queued commands of EXEC (commands cannot suspend).
@@ -95,7 +92,11 @@ impl Deferred {
             Deferred::Int(v) => out.int(v),
             Deferred::Error(e) => out.error(&e),
             Deferred::Wake(crate::blocking::Wake::Reply(b)) => out.raw(&b),
-            Deferred::Wake(crate::blocking::Wake::Timeout(t)) => t.write(out),
+            // A blocked client that times out (or is unblocked with TIMEOUT) gets a
+            // null array whatever the command, BLMOVE and BRPOPLPUSH included, as
+            // in Redis; the command's own null (`TimeoutReply`) is what it answers
+            // when it may not block (inside MULTI).
+            Deferred::Wake(crate::blocking::Wake::Timeout(_)) => out.null_array(),
             Deferred::Wake(crate::blocking::Wake::Error(e)) => out.error(e),
         }
     }
@@ -111,7 +112,6 @@ impl Session {
         gen: u64,
         authenticated: bool,
     ) -> Session {
-        let client_id = info.id;
         Session {
             info,
             db: 0,
@@ -132,13 +132,8 @@ impl Session {
             subscriptions: 0,
             multi: None,
             watched: Vec::new(),
-            watch_flag: Arc::new(crate::watch::WatchFlag {
-                client_id,
-                dirty: Default::default(),
-            }),
             watched_deadlines: Vec::new(),
             in_script: false,
-            caching_set: false,
             script_busy: false,
             in_exec: false,
         }

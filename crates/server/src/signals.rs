@@ -45,12 +45,11 @@ pub fn publish_and_invalidate(
     for n in &ev.notices {
         notify(srv, classes, n.event, n.db, &n.key, &mut me);
     }
+    // Flushed databases fail the watchers of their keys in the call layer, which
+    // knows which keys existed before (`crate::watch::before_command`).
     if srv.watches.count.load(Relaxed) > 0 {
         for (db, key) in &ev.touched {
-            srv.watches.touch(*db, key);
-        }
-        for db in &ev.flushed {
-            srv.watches.touch_db(*db);
+            srv.watches.touch(&srv.ks, *db, key);
         }
     }
     if srv.tracking_active() {

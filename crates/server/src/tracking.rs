@@ -257,15 +257,14 @@ fn send(srv: &Server, inner: &mut Inner, id: u64, keys: Option<&[Bytes]>) {
                 redirected = true;
             }
             None => {
-                if !state.info.has_flag(cflag::TRACKING_BROKEN_REDIR) {
-                    state.info.set_flag(cflag::TRACKING_BROKEN_REDIR, true);
-                    if own_proto == Proto::Resp3 {
-                        let mut w = ReplyWriter::new(Proto::Resp3);
-                        w.push(2);
-                        w.bulk_str("tracking-redir-broken");
-                        w.int(state.redirect as i64);
-                        state.info.send_push(w.buf.freeze());
-                    }
+                // Told at every message that cannot be delivered, as Redis does.
+                state.info.set_flag(cflag::TRACKING_BROKEN_REDIR, true);
+                if own_proto == Proto::Resp3 {
+                    let mut w = ReplyWriter::new(Proto::Resp3);
+                    w.push(2);
+                    w.bulk_str("tracking-redir-broken");
+                    w.int(state.redirect as i64);
+                    state.info.send_push(w.buf.freeze());
                 }
                 return;
             }

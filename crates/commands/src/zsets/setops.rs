@@ -26,7 +26,9 @@ const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 
 /// The members of a plain set, for sorted set operations (each scores 1).
 pub fn set_members(s: &Set) -> Vec<SmallBytes> {
-    s.iter().map(|e| e.with_bytes(|b| SmallBytes::from(b))).collect()
+    s.iter()
+        .map(|e| e.with_bytes(|b| SmallBytes::from(b)))
+        .collect()
 }
 
 /// Whether a plain set holds `m`.

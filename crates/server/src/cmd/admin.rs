@@ -176,6 +176,13 @@ fn shutdown(c: &mut SCtx, argv: &[Bytes]) {
 }
 
 fn monitor(c: &mut SCtx, _argv: &[Bytes]) {
+    // Only EXEC runs a queued MONITOR: a transaction's client expects one reply
+    // per command and cannot turn into a monitor (Redis's DENY_BLOCKING).
+    if c.s.info.has_flag(crate::client::cflag::MULTI) {
+        return c
+            .out
+            .error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
     if !c.s.monitor {
         c.s.monitor = true;
         c.s.info.set_flag(crate::client::cflag::MONITOR, true);

@@ -395,6 +395,11 @@ fn pause(c: &mut SCtx, argv: &[Bytes]) {
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a wait on keys (not WAIT, as in Redis).
 fn unblock(c: &mut SCtx, argv: &[Bytes]) {
+    if argv.len() > 4 {
+        return c.out.error(
+            "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.",
+        );
+    }
     let id = match args::int(&argv[2]) {
         Ok(v) => v,
         Err(e) => return c.out.error(e),

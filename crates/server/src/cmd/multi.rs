@@ -8,9 +8,13 @@
 //! run with the shard locks released, since some of them read the keyspace
 //! themselves; they never modify keys.
 //!
-//! WATCH registers the client's flag under each key; a modification of the key
-//! (or its expiry, or a flush of its database) raises the flag and EXEC answers
-//! a null array.
+//! WATCH registers the client under each key; a modification of the key (or its
+//! expiry, or a flush of its database) raises the client's `DIRTY_CAS` flag and
+//! EXEC answers a null array.
+//!
+//! While EXEC runs the queue the client still shows the `x` flag and its queue
+//! length in CLIENT LIST, as in Redis, and commands that would block the
+//! connection (MONITOR) refuse to run.
 
 use super::SCtx;
 use crate::client::cflag;
@@ -61,15 +65,23 @@ fn watch(c: &mut SCtx, argv: &[Bytes]) {
         return c.out.error(errors::WATCH_IN_MULTI);
     }
     let db = c.s.db;
-    let now = c.s.now_ms;
+    let now = crate::server::unix_ms();
     for key in &argv[1..] {
         if c.s.watched.iter().any(|(d, k)| *d == db && k == key) {
             continue;
         }
-        c.srv.watches.watch(db, key.clone(), &c.s.watch_flag);
-        c.s.watched.push((db, key.clone()));
         let idx = c.srv.ks.shard_of(key);
-        let deadline = c.srv.ks.with_shard(idx, |sh| sh.dbs[db].expire_time(key));
+        let deadline = c.srv.ks.with_shard(idx, |sh| {
+            let d = &sh.dbs[db];
+            if d.contains(key) {
+                d.expire_time(key)
+            } else {
+                None
+            }
+        });
+        let expired = deadline.is_some_and(|at| at <= now);
+        c.srv.watches.watch(db, key.clone(), &c.s.info, expired);
+        c.s.watched.push((db, key.clone()));
         if let Some(at) = deadline.filter(|&at| at > now) {
             c.s.watched_deadlines.push((db, key.clone(), at));
         }
@@ -88,11 +100,17 @@ pub fn unwatch_all(c: &mut SCtx) {
 }
 
 pub fn forget_watches(srv: &crate::server::Server, s: &mut Session) {
-    srv.watches.unwatch(&s.watched, &s.watch_flag);
+    srv.watches.unwatch(&s.watched, s.info.id);
     s.watched.clear();
     s.watched_deadlines.clear();
-    s.watch_flag.dirty.store(false, Relaxed);
     s.info.set_flag(cflag::DIRTY_CAS, false);
+}
+
+/// A rejected EXEC (arity, authentication): the transaction, if any, is
+/// discarded and the watched keys forgotten.
+pub fn abort(srv: &crate::server::Server, s: &mut Session) {
+    end_multi(s);
+    forget_watches(srv, s);
 }
 
 fn exec(c: &mut SCtx, _argv: &[Bytes]) {
@@ -106,14 +124,19 @@ fn exec(c: &mut SCtx, _argv: &[Bytes]) {
     }
     let now = crate::server::unix_ms();
     let expired = c.s.watched_deadlines.iter().any(|(_, _, at)| *at <= now);
-    if c.s.watch_flag.dirty.load(Relaxed) || expired {
+    if c.s.info.has_flag(cflag::DIRTY_CAS) || expired {
         unwatch_all(c);
         return c.out.null_array();
     }
     unwatch_all(c);
+    // Still "in MULTI" for CLIENT LIST/INFO while the queue runs.
+    c.s.info.set_flag(cflag::MULTI, true);
+    c.s.info.multi.store(m.queued.len() as i64, Relaxed);
     c.s.in_exec = true;
     run_queue(c, m.queued);
     c.s.in_exec = false;
+    c.s.info.multi.store(-1, Relaxed);
+    c.s.info.set_flag(cflag::MULTI, false);
 }
 
 /// Runs the queued commands atomically and replies with their replies.
@@ -124,10 +147,16 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
     let mut shards = Vec::new();
     let mut all = false;
     let mut positions = Vec::new();
+    // Watched keys before a FLUSHDB/FLUSHALL/SWAPDB in the queue, taken before
+    // the queue locks its shards (see `crate::watch`).
+    let mut watched_before: Option<Vec<(usize, Bytes)>> = None;
     for (id, argv) in &queued {
         let e = &srv.registry.entries[*id];
         if !matches!(e.exec, Some(Exec::Data(_))) {
             continue;
+        }
+        if watched_before.is_none() {
+            watched_before = crate::watch::before_command(srv, e.spec.name);
         }
         positions.clear();
         shoal_commands::keys::key_positions(e.spec, argv, &mut positions);
@@ -197,6 +226,9 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
             record(srv, &info, ctx.db, e, argv, ctx.out, &outcome);
             i += 1;
         }
+    }
+    if let Some(before) = watched_before {
+        srv.watches.after_flush(&srv.ks, &c.s.ev.flushed, &before);
     }
     finish_effects(srv, c.s, c.out, reply_start);
 }

@@ -143,9 +143,8 @@ pub fn caching(c: &mut SCtx, argv: &[Bytes]) {
     } else {
         return c.out.error(errors::SYNTAX);
     }
+    // Kept for the next command only (see the end of `crate::dispatch::call`).
     info.set_flag(cflag::TRACKING_CACHING, true);
-    // Kept for the next command only (see `crate::dispatch::record`).
-    c.s.caching_set = true;
     c.out.ok();
 }
 
