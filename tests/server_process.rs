@@ -791,6 +791,7 @@ fn script_errors_in_errorstats_and_commandstats() {
     assert_eq!(line("eval"), "_calls=0,failed_calls=6", "{stats}");
     assert_eq!(line("incr"), "_calls=0,failed_calls=3", "{stats}");
     assert_eq!(line("get"), "_calls=1,failed_calls=0", "{stats}");
+}
 
 /// A subscriber that never reads its messages passes the `pubsub` class of
 /// `client-output-buffer-limit` and is disconnected; the publisher sees the

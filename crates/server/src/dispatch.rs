@@ -57,7 +57,7 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
         return reject(srv, s, out, Some(e), &msg);
     }
     if s.script_busy && !e.has(flag::ALLOW_BUSY) {
-        return reject(s, out, Some(e), srv.gate.busy_error());
+        return reject(srv, s, out, Some(e), srv.gate.busy_error());
     }
     if let Some(m) = &mut s.multi {
         if !matches!(
