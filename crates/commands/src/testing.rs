@@ -136,6 +136,28 @@ impl TestDb {
     }
 }
 
+/// The commands of a `Propagate::Rewritten`, as strings (panics otherwise).
+pub fn rewritten(p: &Propagate) -> Vec<Vec<String>> {
+    match p {
+        Propagate::Rewritten(v) => v
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect()
+            })
+            .collect(),
+        other => panic!("not rewritten: {other:?}"),
+    }
+}
+
+impl TestDb {
+    /// What the last call propagates, when it rewrote its command.
+    pub fn rewritten(&self) -> Vec<Vec<String>> {
+        rewritten(&self.last_propagate)
+    }
+}
+
 /// Shorthands for expected replies.
 pub fn bulk(s: &str) -> Frame {
     Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))

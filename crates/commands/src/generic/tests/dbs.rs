@@ -1,6 +1,7 @@
 //! RANDOMKEY DBSIZE FLUSHDB FLUSHALL SWAPDB.
 
 use super::*;
+use crate::testing::rewritten;
 use crate::testing::{err, int, ok, TestDb};
 use std::collections::HashSet;
 

@@ -1,6 +1,7 @@
 //! EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST.
 
 use super::*;
+use crate::testing::rewritten;
 use crate::testing::{err, int, TestDb};
 use crate::Propagate;
 

@@ -85,18 +85,3 @@ pub(super) fn call_prop(t: &mut TestDb, args: &[&str]) -> (Frame, crate::Propaga
     let f = t.cmd(args);
     (f, std::mem::take(&mut t.last_propagate))
 }
-
-/// The commands of a `Propagate::Rewritten`, as strings.
-pub(super) fn rewritten(p: &crate::Propagate) -> Vec<Vec<String>> {
-    match p {
-        crate::Propagate::Rewritten(v) => v
-            .iter()
-            .map(|c| {
-                c.iter()
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect()
-            })
-            .collect(),
-        other => panic!("not rewritten: {other:?}"),
-    }
-}
