@@ -19,6 +19,7 @@ pub mod listen;
 pub mod log;
 pub mod memory;
 pub mod metrics;
+pub mod propagate;
 pub mod pubsub;
 pub mod registry;
 pub mod scripting;
