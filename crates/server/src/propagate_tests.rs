@@ -528,3 +528,85 @@ fn served_blocked_clients_send_the_non_blocking_form_after_the_feeding_unit() {
     h.rt.block_on(b1.unwrap()).write(&mut out1);
     assert_eq!(h.repl(), ["rpush L10 x", "LMOVE L10 L9 left left", "LPOP L9"]);
 }
+
+#[test]
+fn stream_effects() {
+    let h = Harness::new();
+    let mut s = h.client();
+    let cmds = [
+        "del xs",
+        "xadd xs MAXLEN ~ 2 * f v",
+        "xadd xs 1895271586827-1 f v",
+        "xadd xs 1895271586827-2 f v",
+        "xgroup create xs g2 0",
+        "xgroup create xs g3 $ ENTRIESREAD 3",
+        "xreadgroup GROUP g2 c1 COUNT 2 STREAMS xs >",
+        "xclaim xs g2 c2 0 1895271586827-1",
+        "xautoclaim xs g2 c3 0 0 COUNT 1",
+        "xreadgroup GROUP g2 c1 NOACK STREAMS xs >",
+        "xack xs g2 1895271586827-1",
+        "xadd xs MAXLEN = 2 1895271586827-3 f v",
+        "xadd xs MINID ~ 0 1895271586827-4 f v",
+        "xtrim xs MAXLEN ~ 0",
+        "xtrim xs MINID 1895271586827-4",
+        "xreadgroup GROUP g2 c1 STREAMS xs 0",
+        "xdel xs 1895271586827-4",
+        "xsetid xs 1895271586827-9",
+        "xgroup setid xs g2 $",
+        "xgroup destroy xs g3",
+    ];
+    // Captured from Redis 7.0.15 (the approximate trims are sent exact, with
+    // what they left; reads of a group send XCLAIMs and XGROUP SETID).
+    let expected = [
+        "SELECT 0",
+        "xadd xs MAXLEN = 1 <ms>-<seq> f v",
+        "xadd xs 1895271586827-1 f v",
+        "xadd xs 1895271586827-2 f v",
+        "xgroup create xs g2 0",
+        "xgroup create xs g3 $ ENTRIESREAD 3",
+        "MULTI",
+        "XCLAIM xs g2 c1 0 <ms>-<seq> TIME <ms> RETRYCOUNT 1 FORCE JUSTID LASTID <ms>-<seq>",
+        "XCLAIM xs g2 c1 0 1895271586827-1 TIME <ms> RETRYCOUNT 1 FORCE JUSTID LASTID 1895271586827-1",
+        "EXEC",
+        "XCLAIM xs g2 c2 0 1895271586827-1 TIME <ms> RETRYCOUNT 2 FORCE JUSTID LASTID 1895271586827-1",
+        "XCLAIM xs g2 c3 0 <ms>-<seq> TIME <ms> RETRYCOUNT 2 FORCE JUSTID LASTID 1895271586827-1",
+        "XGROUP SETID xs g2 1895271586827-2 ENTRIESREAD 3",
+        "xack xs g2 1895271586827-1",
+        "xadd xs MAXLEN = 2 1895271586827-3 f v",
+        "xadd xs MINID = <ms>-<seq> 1895271586827-4 f v",
+        "xtrim xs MAXLEN = 0",
+        "xsetid xs 1895271586827-9",
+        "xgroup setid xs g2 $",
+        "xgroup destroy xs g3",
+    ];
+    check(&h, &mut s, &cmds, &expected);
+    check(
+        &h,
+        &mut s,
+        &[
+            "xadd xs2 1-1 f v",
+            "xadd xs2 1-2 f v",
+            "xtrim xs2 MINID ~ 99999",
+            "xadd xs3 1-1 f v",
+            "xadd xs3 1-2 f v",
+            "xadd xs3 1-3 f v",
+            "xdel xs3 1-1",
+            "xtrim xs3 MINID ~ 1-2",
+            "xadd xs3 MINID ~ 1-3 1-4 f v",
+            "xadd xs3 MINID 1-3 1-5 f v",
+            "xadd xs3 MINID ~ 1-4 1-6 f v",
+        ],
+        &[
+            "xadd xs2 1-1 f v",
+            "xadd xs2 1-2 f v",
+            "xtrim xs2 MINID = 18446744073709551615-18446744073709551615",
+            "xadd xs3 1-1 f v",
+            "xadd xs3 1-2 f v",
+            "xadd xs3 1-3 f v",
+            "xdel xs3 1-1",
+            "xadd xs3 MINID = 1-1 1-4 f v",
+            "xadd xs3 MINID 1-3 1-5 f v",
+            "xadd xs3 MINID = 1-1 1-6 f v",
+        ],
+    );
+}
