@@ -301,7 +301,10 @@ mod tests {
         Op {
             db,
             target: t,
-            argv: args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect(),
+            argv: args
+                .iter()
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect(),
         }
     }
 
@@ -335,9 +338,18 @@ mod tests {
     #[test]
     fn single_command_goes_alone_with_select_once() {
         let mut sel = None;
-        assert_eq!(enc(&[op(0, 3, &["set", "a", "1"])], 1, &mut sel), ["SELECT 0", "set a 1"]);
-        assert_eq!(enc(&[op(0, 3, &["set", "b", "1"])], 1, &mut sel), ["set b 1"]);
-        assert_eq!(enc(&[op(3, 3, &["del", "b"])], 1, &mut sel), ["SELECT 3", "del b"]);
+        assert_eq!(
+            enc(&[op(0, 3, &["set", "a", "1"])], 1, &mut sel),
+            ["SELECT 0", "set a 1"]
+        );
+        assert_eq!(
+            enc(&[op(0, 3, &["set", "b", "1"])], 1, &mut sel),
+            ["set b 1"]
+        );
+        assert_eq!(
+            enc(&[op(3, 3, &["del", "b"])], 1, &mut sel),
+            ["SELECT 3", "del b"]
+        );
         assert_eq!(sel, Some(3));
     }
 
@@ -366,7 +378,10 @@ mod tests {
 
     #[test]
     fn targets_filter_records_but_not_the_multi_decision() {
-        let ops = [op(0, 2, &["publish", "c", "m"]), op(0, 3, &["set", "a", "1"])];
+        let ops = [
+            op(0, 2, &["publish", "c", "m"]),
+            op(0, 3, &["set", "a", "1"]),
+        ];
         let mut aof = Some(0);
         let mut repl = Some(0);
         assert_eq!(enc(&ops, 1, &mut aof), ["MULTI", "set a 1", "EXEC"]);

@@ -65,7 +65,9 @@ impl Harness {
         Session::new(
             info,
             self.srv.settings(),
-            self.srv.settings_gen.load(std::sync::atomic::Ordering::Relaxed),
+            self.srv
+                .settings_gen
+                .load(std::sync::atomic::Ordering::Relaxed),
             true,
         )
     }
@@ -76,6 +78,15 @@ impl Harness {
         if let Some(b) = block {
             self.rt.block_on(b).write(&mut out);
         }
+        parse(&out.buf)
+    }
+
+    /// Runs one command with binary arguments.
+    fn run_bytes(&self, s: &mut Session, argv: &[&[u8]]) -> Frame {
+        let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+        let mut out = ReplyWriter::new(s.proto);
+        s.now_ms = unix_ms();
+        crate::dispatch::dispatch(&self.srv, s, &mut out, &argv);
         parse(&out.buf)
     }
 
@@ -165,37 +176,100 @@ fn effects_of_single_commands() {
     let h = Harness::new();
     let mut s = h.client();
     let c = &mut s;
-    check(&h, c, &["SET k v EX 10"], &["SELECT 0", "SET k v PXAT <ms>"]);
+    check(
+        &h,
+        c,
+        &["SET k v EX 10"],
+        &["SELECT 0", "SET k v PXAT <ms>"],
+    );
     check(&h, c, &["SET k2 v PX 5000"], &["SET k2 v PXAT <ms>"]);
-    check(&h, c, &["set k3 v", "expire k3 100"], &["set k3 v", "PEXPIREAT k3 <ms>"]);
-    check(&h, c, &["set n 1.5", "incrbyfloat n 1"], &["set n 1.5", "SET n 2.5 KEEPTTL"]);
     check(
         &h,
         c,
-        &["set k v EXAT 1895271096", "setex k2 10 v", "psetex k3 10000 v"],
-        &["SET k v PXAT 1895271096000", "SET k2 v PXAT <ms>", "SET k3 v PXAT <ms>"],
+        &["set k3 v", "expire k3 100"],
+        &["set k3 v", "PEXPIREAT k3 <ms>"],
     );
     check(
         &h,
         c,
-        &["getex k EX 100", "getex k PERSIST", "getex k PXAT 1895271096000", "expire k -1"],
-        &["PEXPIREAT k <ms>", "PERSIST k", "PEXPIREAT k 1895271096000", "DEL k"],
+        &["set n 1.5", "incrbyfloat n 1"],
+        &["set n 1.5", "SET n 2.5 KEEPTTL"],
     );
     check(
         &h,
         c,
-        &["set k v", "pexpire k 100000 NX", "expireat k 1895271096", "set k v KEEPTTL"],
-        &["set k v", "PEXPIREAT k <ms> NX", "PEXPIREAT k 1895271096000", "set k v KEEPTTL"],
+        &[
+            "set k v EXAT 1895271096",
+            "setex k2 10 v",
+            "psetex k3 10000 v",
+        ],
+        &[
+            "SET k v PXAT 1895271096000",
+            "SET k2 v PXAT <ms>",
+            "SET k3 v PXAT <ms>",
+        ],
     );
     check(
         &h,
         c,
-        &["set k v EX 100 GET", "set k v NX EX 100", "set k v XX PX 100000", "getdel k"],
+        &[
+            "getex k EX 100",
+            "getex k PERSIST",
+            "getex k PXAT 1895271096000",
+            "expire k -1",
+        ],
+        &[
+            "PEXPIREAT k <ms>",
+            "PERSIST k",
+            "PEXPIREAT k 1895271096000",
+            "DEL k",
+        ],
+    );
+    check(
+        &h,
+        c,
+        &[
+            "set k v",
+            "pexpire k 100000 NX",
+            "expireat k 1895271096",
+            "set k v KEEPTTL",
+        ],
+        &[
+            "set k v",
+            "PEXPIREAT k <ms> NX",
+            "PEXPIREAT k 1895271096000",
+            "set k v KEEPTTL",
+        ],
+    );
+    check(
+        &h,
+        c,
+        &[
+            "set k v EX 100 GET",
+            "set k v NX EX 100",
+            "set k v XX PX 100000",
+            "getdel k",
+        ],
         &["SET k v PXAT <ms>", "SET k v PXAT <ms>", "DEL k"],
     );
-    check(&h, c, &["get nosuch", "del nosuch", "set e 1", "expire e 0"], &["set e 1", "DEL e"]);
-    check(&h, c, &["sadd s1 x", "spop s1"], &["sadd s1 x", "SREM s1 x"]);
-    check(&h, c, &["sadd s a b c d", "spop s 5"], &["sadd s a b c d", "DEL s"]);
+    check(
+        &h,
+        c,
+        &["get nosuch", "del nosuch", "set e 1", "expire e 0"],
+        &["set e 1", "DEL e"],
+    );
+    check(
+        &h,
+        c,
+        &["sadd s1 x", "spop s1"],
+        &["sadd s1 x", "SREM s1 x"],
+    );
+    check(
+        &h,
+        c,
+        &["sadd s a b c d", "spop s 5"],
+        &["sadd s a b c d", "DEL s"],
+    );
     check(
         &h,
         c,
@@ -238,18 +312,38 @@ fn effects_of_single_commands() {
             "zpopmin M6 9",
         ],
     );
-    check(&h, c, &["hset h f v", "hincrbyfloat h g 1.5"], &["hset h f v", "HSET h g 1.5"]);
     check(
         &h,
         c,
-        &["xadd x 1-1 f v", "xadd x * f v", "xadd x MAXLEN 1 * f v"],
-        &["xadd x 1-1 f v", "xadd x <ms>-<seq> f v", "xadd x MAXLEN 1 <ms>-<seq> f v"],
+        &["hset h f v", "hincrbyfloat h g 1.5"],
+        &["hset h f v", "HSET h g 1.5"],
     );
     check(
         &h,
         c,
-        &["pfadd hll a b c", "pfcount hll", "pfcount hll", "pfadd hll d", "pfcount hll"],
-        &["pfadd hll a b c", "pfcount hll", "pfadd hll d", "pfcount hll"],
+        &["xadd x 1-1 f v", "xadd x * f v", "xadd x MAXLEN 1 * f v"],
+        &[
+            "xadd x 1-1 f v",
+            "xadd x <ms>-<seq> f v",
+            "xadd x MAXLEN 1 <ms>-<seq> f v",
+        ],
+    );
+    check(
+        &h,
+        c,
+        &[
+            "pfadd hll a b c",
+            "pfcount hll",
+            "pfcount hll",
+            "pfadd hll d",
+            "pfcount hll",
+        ],
+        &[
+            "pfadd hll a b c",
+            "pfcount hll",
+            "pfadd hll d",
+            "pfcount hll",
+        ],
     );
     check(
         &h,
@@ -269,12 +363,20 @@ fn effects_of_single_commands() {
 fn spop_with_a_count_sends_one_srem_per_member_in_a_transaction() {
     let h = Harness::new();
     let mut s = h.client();
-    check(&h, &mut s, &["sadd s a b c d"], &["SELECT 0", "sadd s a b c d"]);
+    check(
+        &h,
+        &mut s,
+        &["sadd s a b c d"],
+        &["SELECT 0", "sadd s a b c d"],
+    );
     h.runs(&mut s, &["spop s 2"]);
     let got = h.repl();
     assert_eq!(got.len(), 4, "{got:?}");
     assert_eq!(got[0], "MULTI");
-    assert!(got[1].starts_with("SREM s ") && got[2].starts_with("SREM s "), "{got:?}");
+    assert!(
+        got[1].starts_with("SREM s ") && got[2].starts_with("SREM s "),
+        "{got:?}"
+    );
     assert_eq!(got[3], "EXEC");
 }
 
@@ -283,12 +385,21 @@ fn publish_goes_to_replicas_only_and_functions_to_both() {
     let h = Harness::new();
     let mut s = h.client();
     h.runs(&mut s, &["publish ch m", "spublish ch m", "set a 1"]);
-    assert_eq!(h.repl(), ["SELECT 0", "publish ch m", "spublish ch m", "set a 1"]);
+    assert_eq!(
+        h.repl(),
+        ["SELECT 0", "publish ch m", "spublish ch m", "set a 1"]
+    );
     assert_eq!(h.aof(), ["SELECT 0", "set a 1"]);
     let code = "#!lua name=lib1\nredis.register_function('f1', function(keys, args) return redis.call('set', keys[1], '1') end)";
     h.run(&mut s, &["function", "load", code]);
-    h.runs(&mut s, &["fcall f1 1 fk", "script load return", "script flush"]);
-    h.runs(&mut s, &["function delete lib1", "function flush", "function flush"]);
+    h.runs(
+        &mut s,
+        &["fcall f1 1 fk", "script load return", "script flush"],
+    );
+    h.runs(
+        &mut s,
+        &["function delete lib1", "function flush", "function flush"],
+    );
     let load = format!("function load {code}");
     let expected = [
         load.as_str(),
@@ -311,7 +422,12 @@ fn transactions() {
     let h = Harness::new();
     let mut s = h.client();
     let c = &mut s;
-    check(&h, c, &["multi", "set a 1", "get a", "exec"], &["SELECT 0", "set a 1"]);
+    check(
+        &h,
+        c,
+        &["multi", "set a 1", "get a", "exec"],
+        &["SELECT 0", "set a 1"],
+    );
     check(
         &h,
         c,
@@ -352,15 +468,35 @@ fn keys_found_expired_send_del_within_the_unit() {
     h.repl();
     std::thread::sleep(std::time::Duration::from_millis(10));
     check(&h, c, &["get e1"], &["DEL e1"]);
-    check(&h, c, &["set e2 new"], &["MULTI", "DEL e2", "set e2 new", "EXEC"]);
-    check(&h, c, &["mget e3 e4"], &["MULTI", "DEL e3", "DEL e4", "EXEC"]);
+    check(
+        &h,
+        c,
+        &["set e2 new"],
+        &["MULTI", "DEL e2", "set e2 new", "EXEC"],
+    );
+    check(
+        &h,
+        c,
+        &["mget e3 e4"],
+        &["MULTI", "DEL e3", "DEL e4", "EXEC"],
+    );
     check(&h, c, &["multi", "get e5", "exec"], &["DEL e5"]);
     h.runs(c, &["config set lazyfree-lazy-expire yes"]);
     check(&h, c, &["get e6"], &["UNLINK e6"]);
     h.runs(c, &["config set lazyfree-lazy-expire no"]);
-    check(&h, c, &["rpush el c"], &["MULTI", "DEL el", "rpush el c", "EXEC"]);
+    check(
+        &h,
+        c,
+        &["rpush el c"],
+        &["MULTI", "DEL el", "rpush el c", "EXEC"],
+    );
     check(&h, c, &["del e7"], &["DEL e7"]);
-    check(&h, c, &["multi", "set e8 1", "exec"], &["MULTI", "DEL e8", "set e8 1", "EXEC"]);
+    check(
+        &h,
+        c,
+        &["multi", "set e8 1", "exec"],
+        &["MULTI", "DEL e8", "set e8 1", "EXEC"],
+    );
 }
 
 #[test]
@@ -378,11 +514,18 @@ fn active_expiry_sends_one_del_per_key() {
     let mut got = h.repl();
     // Shards are walked in order, so only the keys' order is arbitrary; the
     // stream is in db 3 after the SET of u, hence SELECTs around db 0's keys.
-    assert_eq!(got.iter().filter(|l| l.starts_with("DEL ")).count(), 6, "{got:?}");
+    assert_eq!(
+        got.iter().filter(|l| l.starts_with("DEL ")).count(),
+        6,
+        "{got:?}"
+    );
     assert!(!got.iter().any(|l| l == "MULTI"), "{got:?}");
     got.retain(|l| l.starts_with("DEL "));
     got.sort();
-    assert_eq!(got, ["DEL t0", "DEL t1", "DEL t2", "DEL t3", "DEL t4", "DEL u"]);
+    assert_eq!(
+        got,
+        ["DEL t0", "DEL t1", "DEL t2", "DEL t3", "DEL t4", "DEL u"]
+    );
 }
 
 #[test]
@@ -395,7 +538,10 @@ fn scripts_send_their_effects() {
         h.repl()
     };
     assert_eq!(
-        eval(c, "redis.call('set','a','1'); redis.call('incr','a'); return 1"),
+        eval(
+            c,
+            "redis.call('set','a','1'); redis.call('incr','a'); return 1"
+        ),
         ["SELECT 0", "MULTI", "set a 1", "incr a", "EXEC"]
     );
     assert_eq!(
@@ -414,7 +560,10 @@ fn scripts_send_their_effects() {
     check(&h, c, &["set z 1"], &["SELECT 0", "set z 1"]);
     h.runs(c, &["select 5"]);
     assert_eq!(
-        eval(c, "redis.call('set','a','1'); redis.call('set','b','2'); return 1"),
+        eval(
+            c,
+            "redis.call('set','a','1'); redis.call('set','b','2'); return 1"
+        ),
         ["SELECT 5", "MULTI", "set a 1", "set b 2", "EXEC"]
     );
     h.runs(c, &["select 0"]);
@@ -422,9 +571,15 @@ fn scripts_send_their_effects() {
         eval(c, "return redis.call('expire','a', 100)"),
         ["SELECT 0", "PEXPIREAT a <ms>"]
     );
-    assert_eq!(eval(c, "return redis.call('publish','ch', 'm')"), ["publish ch m"]);
+    assert_eq!(
+        eval(c, "return redis.call('publish','ch', 'm')"),
+        ["publish ch m"]
+    );
     h.runs(c, &["sadd s1 x"]);
-    assert_eq!(eval(c, "return redis.call('spop','s1')"), ["sadd s1 x", "SREM s1 x"]);
+    assert_eq!(
+        eval(c, "return redis.call('spop','s1')"),
+        ["sadd s1 x", "SREM s1 x"]
+    );
     // A script inside a transaction belongs to the transaction's unit.
     h.runs(c, &["multi", "set m 1"]);
     h.run(c, &["eval", "redis.call('set','n','1'); return 1", "0"]);
@@ -454,9 +609,19 @@ fn served_blocked_clients_send_the_non_blocking_form_after_the_feeding_unit() {
     };
     let (_, got) = served(&mut waiter, "blpop L1 0", &["rpush L1 a b"], &mut feeder);
     assert_eq!(got, ["SELECT 0", "rpush L1 a b", "LPOP L1"]);
-    let (_, got) = served(&mut waiter, "blmove L2 D left right 0", &["rpush L2 a"], &mut feeder);
+    let (_, got) = served(
+        &mut waiter,
+        "blmove L2 D left right 0",
+        &["rpush L2 a"],
+        &mut feeder,
+    );
     assert_eq!(got, ["rpush L2 a", "LMOVE L2 D left right"]);
-    let (_, got) = served(&mut waiter, "brpoplpush L3 D 0", &["rpush L3 a"], &mut feeder);
+    let (_, got) = served(
+        &mut waiter,
+        "brpoplpush L3 D 0",
+        &["rpush L3 a"],
+        &mut feeder,
+    );
     assert_eq!(got, ["rpush L3 a", "RPOPLPUSH L3 D"]);
     let (_, got) = served(
         &mut waiter,
@@ -472,7 +637,12 @@ fn served_blocked_clients_send_the_non_blocking_form_after_the_feeding_unit() {
         &mut feeder,
     );
     assert_eq!(got, ["rpush M1 a b", "LPOP M1 2"]);
-    let (_, got) = served(&mut waiter, "bzpopmin Z1 0", &["zadd Z1 1 a 2 b"], &mut feeder);
+    let (_, got) = served(
+        &mut waiter,
+        "bzpopmin Z1 0",
+        &["zadd Z1 1 a 2 b"],
+        &mut feeder,
+    );
     assert_eq!(got, ["zadd Z1 1 a 2 b", "ZPOPMIN Z1"]);
     let (_, got) = served(
         &mut waiter,
@@ -485,8 +655,18 @@ fn served_blocked_clients_send_the_non_blocking_form_after_the_feeding_unit() {
     check(
         &h,
         &mut feeder,
-        &["rpush L6 a b", "blpop L6 0", "blmove L6 D right left 0", "bzpopmax Z1 0"],
-        &["rpush L6 a b", "LPOP L6", "LMOVE L6 D right left", "ZPOPMAX Z1"],
+        &[
+            "rpush L6 a b",
+            "blpop L6 0",
+            "blmove L6 D right left 0",
+            "bzpopmax Z1 0",
+        ],
+        &[
+            "rpush L6 a b",
+            "LPOP L6",
+            "LMOVE L6 D right left",
+            "ZPOPMAX Z1",
+        ],
     );
     // After a transaction, which the served client sees whole.
     let (reply, got) = served(
@@ -497,7 +677,14 @@ fn served_blocked_clients_send_the_non_blocking_form_after_the_feeding_unit() {
     );
     assert_eq!(
         got,
-        ["MULTI", "rpush L7 a", "lpop L7", "rpush L7 b", "EXEC", "LPOP L7"]
+        [
+            "MULTI",
+            "rpush L7 a",
+            "lpop L7",
+            "rpush L7 b",
+            "EXEC",
+            "LPOP L7"
+        ]
     );
     assert_eq!(
         reply,
@@ -508,7 +695,11 @@ fn served_blocked_clients_send_the_non_blocking_form_after_the_feeding_unit() {
     let block = block.expect("the command blocks");
     h.run(
         &mut feeder,
-        &["eval", "redis.call('rpush','L8','a'); return redis.call('lpop','L8')", "0"],
+        &[
+            "eval",
+            "redis.call('rpush','L8','a'); return redis.call('lpop','L8')",
+            "0",
+        ],
     );
     h.runs(&mut feeder, &["rpush L8 z"]);
     h.rt.block_on(block).write(&mut out);
@@ -518,7 +709,14 @@ fn served_blocked_clients_send_the_non_blocking_form_after_the_feeding_unit() {
     );
     assert_eq!(
         h.repl(),
-        ["MULTI", "rpush L8 a", "lpop L8", "EXEC", "rpush L8 z", "LPOP L8"]
+        [
+            "MULTI",
+            "rpush L8 a",
+            "lpop L8",
+            "EXEC",
+            "rpush L8 z",
+            "LPOP L8"
+        ]
     );
     // A chain: BLMOVE served by the push, then BLPOP by the BLMOVE.
     let (mut out1, b1) = h.start(&mut waiter, &["blpop", "L9", "0"]);
@@ -526,7 +724,10 @@ fn served_blocked_clients_send_the_non_blocking_form_after_the_feeding_unit() {
     h.runs(&mut feeder, &["rpush L10 x"]);
     h.rt.block_on(b2.unwrap()).write(&mut out2);
     h.rt.block_on(b1.unwrap()).write(&mut out1);
-    assert_eq!(h.repl(), ["rpush L10 x", "LMOVE L10 L9 left left", "LPOP L9"]);
+    assert_eq!(
+        h.repl(),
+        ["rpush L10 x", "LMOVE L10 L9 left left", "LPOP L9"]
+    );
 }
 
 #[test]
@@ -609,4 +810,178 @@ fn stream_effects() {
             "xadd xs3 MINID = 1-1 1-6 f v",
         ],
     );
+}
+
+#[test]
+fn restore_sends_an_absolute_ttl() {
+    let h = Harness::new();
+    let mut s = h.client();
+    h.runs(&mut s, &["set rs v"]);
+    // Captured from Redis 7.0.15; runs once DUMP and RESTORE exist.
+    let payload = match h.run(&mut s, &["dump", "rs"]) {
+        Frame::Bulk(p) => p,
+        Frame::Error(e) if e.starts_with(b"ERR unknown command") => return,
+        other => panic!("DUMP answered {other:?}"),
+    };
+    let p = &payload[..];
+    h.run_bytes(&mut s, &[b"restore", b"r1", b"100000", p]);
+    h.run_bytes(&mut s, &[b"restore", b"r2", b"0", p]);
+    h.run_bytes(&mut s, &[b"restore", b"r3", b"1895271586827", p, b"ABSTTL"]);
+    h.run_bytes(
+        &mut s,
+        &[b"restore", b"r1", b"0", p, b"REPLACE", b"IDLETIME", b"10"],
+    );
+    // Already expired: nothing is created, nothing sent.
+    h.run_bytes(&mut s, &[b"restore", b"r4", b"1000", p, b"ABSTTL"]);
+    let text = String::from_utf8_lossy(p).into_owned();
+    let got: Vec<String> = h
+        .repl()
+        .into_iter()
+        .map(|l| l.replace(&text, "<payload>"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "SELECT 0",
+            "set rs v",
+            "restore r1 <ms> <payload> ABSTTL",
+            "restore r2 0 <payload>",
+            "restore r3 1895271586827 <payload> ABSTTL",
+            "restore r1 0 <payload> REPLACE IDLETIME 10",
+        ]
+    );
+}
+
+#[test]
+fn dirty_decides_as_is_propagation() {
+    // Ordinary commands: sent as received when they changed something (Redis's
+    // dirty counter), not at all otherwise; GEOADD is sent as ZADD. Captured from
+    // Redis 7.0.15.
+    let h = Harness::new();
+    let mut s = h.client();
+    let cmds = [
+        "flushall",
+        "set a 1",
+        "append a x",
+        "setrange a 0 y",
+        "incr c",
+        "decrby c 5",
+        "getex a",
+        "getex a PERSIST",
+        "persist a",
+        "expire a 100 GT",
+        "lpushx nol x",
+        "rpushx nol x",
+        "lpush l a b c",
+        "linsert l BEFORE a z",
+        "lset l 0 q",
+        "ltrim l 0 10",
+        "lrem l 0 nosuch",
+        "lmove l l2 left right",
+        "rpoplpush l l2",
+        "hset h f v",
+        "hsetnx h f v",
+        "hdel h nosuch",
+        "hdel h f",
+        "sadd s a b",
+        "sadd s a",
+        "srem s nosuch",
+        "smove s s2 a",
+        "sinterstore d s s2",
+        "sunionstore d s s2",
+        "zadd z 1 a",
+        "zadd z 1 a",
+        "zadd z XX CH 2 a",
+        "zincrby z 1 a",
+        "zrem z nosuch",
+        "zremrangebyscore z 100 200",
+        "zrangestore d2 z 0 -1",
+        "copy c a2",
+        "rename a2 a3",
+        "renamenx a3 c",
+        "del a3 nosuch",
+        "unlink nosuch",
+        "mset m1 1 m2 2",
+        "msetnx m1 1 m3 3",
+        "setnx m1 1",
+        "setnx m4 1",
+        "pfadd p a",
+        "pfadd p a",
+        "pfmerge p2 p",
+        "geoadd g 13.361389 38.115556 Palermo",
+        "geosearchstore g2 g FROMLONLAT 15 37 BYRADIUS 200 km",
+        "sort l2 STORE sl",
+        "touch a",
+        "lpop nosuchlist",
+        "object encoding s",
+        "expire m1 100 NX",
+        "expire m1 100 NX",
+        "bitfield bf SET u8 0 255",
+        "bitfield bf GET u8 0",
+        "setbit bb 7 1",
+        "setbit bb 7 1",
+        "bitop AND bd bb bb",
+        "hincrby h n 1",
+        "smismember s a",
+        "sadd s x",
+        "sinterstore d s nosuch",
+        "sinterstore d s nosuch",
+        "del s",
+        "lpush big 1 2 3",
+        "lrange big 0 -1",
+        "zadd zz 1 a 2 b",
+        "zpopmax zz 0",
+        "zmpop 1 zz MIN",
+        "spop nosuch",
+        "spop nosuch 3",
+        "srandmember zz",
+        "hset hh a 1 b 2",
+        "hrandfield hh",
+        "hrandfield hh -5",
+    ];
+    let expected = [
+        "SELECT 0",
+        "flushall",
+        "set a 1",
+        "append a x",
+        "setrange a 0 y",
+        "incr c",
+        "decrby c 5",
+        "lpush l a b c",
+        "linsert l BEFORE a z",
+        "lset l 0 q",
+        "lmove l l2 left right",
+        "rpoplpush l l2",
+        "hset h f v",
+        "hdel h f",
+        "sadd s a b",
+        "smove s s2 a",
+        "sunionstore d s s2",
+        "zadd z 1 a",
+        "zadd z XX CH 2 a",
+        "zincrby z 1 a",
+        "zrangestore d2 z 0 -1",
+        "copy c a2",
+        "rename a2 a3",
+        "del a3 nosuch",
+        "mset m1 1 m2 2",
+        "setnx m4 1",
+        "pfadd p a",
+        "pfmerge p2 p",
+        "zadd g 3479099956230698 Palermo",
+        "geosearchstore g2 g FROMLONLAT 15 37 BYRADIUS 200 km",
+        "PEXPIREAT m1 <ms> NX",
+        "bitfield bf SET u8 0 255",
+        "setbit bb 7 1",
+        "bitop AND bd bb bb",
+        "hincrby h n 1",
+        "sadd s x",
+        "sinterstore d s nosuch",
+        "del s",
+        "lpush big 1 2 3",
+        "zadd zz 1 a 2 b",
+        "ZPOPMIN zz 1",
+        "hset hh a 1 b 2",
+    ];
+    check(&h, &mut s, &cmds, &expected);
 }
