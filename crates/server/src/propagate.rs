@@ -43,7 +43,12 @@
 //! whose queue has a server command between keyspace commands releases its locks
 //! at that command (see `cmd/multi.rs`), so a conflicting command of another client
 //! could run and be emitted before the transaction's unit although it ran after
-//! its first part. The transaction is not atomic in that case either.
+//! its first part. The transaction is not atomic in that case either. Likewise
+//! SCAN, which locks shards one at a time, deletes expired keys under a lock it
+//! releases before its unit (their DELs) is emitted: a write of such a key by
+//! another thread in that window would reach the stream before the DEL. Closing
+//! it needs `Ctx::with_shard` to emit those DELs before unlocking (as units of
+//! their own), a hook the commands crate does not have yet.
 //!
 //! Costs: records are kept in a thread-local buffer (the unit in progress is always
 //! on one thread: a command, EXEC with its queue, a script with its `redis.call`s
