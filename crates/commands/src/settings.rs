@@ -16,6 +16,9 @@ pub struct Settings {
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
     pub lazyfree_lazy_server_del: bool,
+    /// `lazyfree-lazy-expire`: expired keys are freed in the background, and their
+    /// deletion propagates as UNLINK rather than DEL.
+    pub lazyfree_lazy_expire: bool,
     /// This node is a replica: keys expire only when the master says so.
     pub replica: bool,
     /// `list-max-listpack-size` (alias `list-max-ziplist-size`): how full a list's
@@ -47,6 +50,7 @@ impl Default for Settings {
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
             lazyfree_lazy_server_del: false,
+            lazyfree_lazy_expire: false,
             replica: false,
             list_max_listpack_size: -2,
             hash_max_listpack_entries: 512,

@@ -243,6 +243,22 @@ fn run_for(srv: &Arc<Server>, w: &Waiter, rng: &mut SmallRng) -> Option<(Bytes, 
     h(&mut ctx, &w.argv);
     let still_blocked = ctx.block.is_some();
     let dirty = ctx.dirty;
+    if srv.propagation.active() {
+        // A unit of its own (the handler rewrote it to its non-blocking form),
+        // emitted under the shard locks; set aside any unit in progress on this
+        // thread, which is emitted in its own time.
+        let outer = crate::propagate::take_pending();
+        crate::propagate::record_command(
+            w.db,
+            &w.argv,
+            dirty,
+            std::mem::take(&mut ctx.propagate),
+            &ctx.ev.expired,
+            settings.lazyfree_lazy_expire,
+        );
+        srv.propagation.emit();
+        crate::propagate::restore_pending(outer);
+    }
     drop(ctx);
     crate::stats::local(|t| crate::stats::ThreadStats::add(&t.dirty, dirty));
     // Notifications, WATCH and invalidations of what the served command changed;

@@ -132,6 +132,11 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
     let reply_start = out.len();
     let mut dirty = 0;
     let mut block = None;
+    // One flag per command when nothing consumes the propagation stream.
+    let propagating = srv.propagation.active();
+    // A command nested in a unit (EXEC's queue, a script's redis.call) adds to the
+    // unit; only a top-level command ends one.
+    let top = !s.in_exec && !s.in_script;
     match e.exec {
         Some(Exec::Data(h)) => {
             s.keys.clear();
@@ -163,9 +168,25 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 may_block: !s.in_script,
                 woken: false,
             };
+            let expired_before = ctx.ev.expired.len();
             h(&mut ctx, argv);
             dirty = ctx.dirty;
             block = ctx.block.take();
+            if propagating {
+                crate::propagate::record_command(
+                    ctx.db,
+                    argv,
+                    dirty,
+                    std::mem::take(&mut ctx.propagate),
+                    &ctx.ev.expired[expired_before..],
+                    ctx.settings.lazyfree_lazy_expire,
+                );
+                if top {
+                    // Under the shard locks: commands on the same key reach the
+                    // stream in the order they ran.
+                    srv.propagation.emit();
+                }
+            }
             // Shards unlock here, before statistics and the reply write.
             drop(ctx);
             if let Some(before) = watched_before {
@@ -179,6 +200,11 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 out: &mut *out,
             };
             h(&mut c, argv);
+            // What the command recorded (PUBLISH, FUNCTION LOAD; EXEC's queue when
+            // it ended with a server command).
+            if propagating && top {
+                srv.propagation.emit();
+            }
         }
         None => {}
     }
@@ -338,7 +364,8 @@ pub fn quote_repr(b: &[u8]) -> String {
 /// Processes the effects a command (or a whole transaction) recorded in `s.ev`:
 /// notifications, WATCH, invalidations, blocked clients. Notifications for the
 /// client itself go before the reply that starts at `reply_start`, as Redis
-/// writes them while the command runs.
+/// writes them while the command runs. Inside a transaction or a script, blocked
+/// clients wait for the end of the unit (`signals::serve_deferred`).
 pub fn finish_effects(
     srv: &Arc<Server>,
     s: &mut Session,
@@ -347,7 +374,12 @@ pub fn finish_effects(
 ) {
     if signals::pending(&s.ev) {
         let mut own = ReplyWriter::new(s.proto);
-        signals::after_command(srv, &mut s.ev, Some((s.info.id, &mut own)));
+        let me = Some((s.info.id, &mut own));
+        if s.in_exec || s.in_script {
+            signals::after_nested_command(srv, &mut s.ev, me);
+        } else {
+            signals::after_command(srv, &mut s.ev, me);
+        }
         if !own.is_empty() {
             out.insert_at(reply_start, &own.buf);
         }

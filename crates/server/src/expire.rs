@@ -6,7 +6,8 @@
 //! cycle it adapts: while a step finds more than 10% of its sample expired it keeps
 //! going, and it stops when the cycle has used its time budget (25% of the period),
 //! so a burst of expiring keys is cleaned quickly without starving clients. Each
-//! shard is locked only for a bounded step.
+//! shard is locked only for a bounded step. Each deleted key propagates a DEL
+//! (UNLINK under `lazyfree-lazy-expire`) of its own, as in Redis 7.0.
 
 use crate::server::{unix_ms, Server};
 use crate::stats::{self, ThreadStats};
@@ -56,12 +57,23 @@ pub fn cycle(srv: &Server, start_shard: usize, budget: Duration, ev: &mut Events
     let n = srv.ks.num_shards();
     let (mut sampled_total, mut expired_total) = (0usize, 0usize);
     let mut idx = start_shard % n;
+    let propagating = srv.propagation.active();
+    let lazy = propagating && srv.settings().lazyfree_lazy_expire;
     for _ in 0..n {
         srv.ks.with_shard(idx, |shard| {
             let now = unix_ms();
             for (db, d) in shard.dbs.iter_mut().enumerate() {
                 loop {
+                    let before = ev.expired.len();
                     let (sampled, expired) = d.active_expire_step(db, now, BUCKETS_PER_STEP, ev);
+                    if propagating {
+                        // Each deletion is a unit of its own (no MULTI), sent
+                        // while the shard is still locked.
+                        for (kdb, key) in &ev.expired[before..] {
+                            let op = crate::propagate::expired_op(*kdb, key, lazy);
+                            srv.propagation.emit_ops(std::slice::from_ref(&op));
+                        }
+                    }
                     sampled_total += sampled;
                     expired_total += expired;
                     if sampled == 0

@@ -19,6 +19,9 @@ pub mod listen;
 pub mod log;
 pub mod memory;
 pub mod metrics;
+pub mod propagate;
+#[cfg(test)]
+mod propagate_tests;
 pub mod pubsub;
 pub mod registry;
 pub mod scripting;

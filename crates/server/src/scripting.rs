@@ -132,6 +132,15 @@ pub fn run(srv: &Arc<Server>, job: Job, inline: bool) -> Bytes {
             .lock()
             .call(name, &job.keys, &job.args, &mut host),
     };
+    if !inline {
+        // Still alone in the keyspace: the script's effects go out as one unit,
+        // then the clients its writes made ready are served (Redis serves them
+        // after the script). Inside EXEC both wait for the end of the transaction.
+        if srv.propagation.active() {
+            srv.propagation.emit();
+        }
+        crate::signals::serve_deferred(srv);
+    }
     *sc.running.lock() = None;
     srv.gate.end();
     drop(section);
@@ -157,6 +166,18 @@ pub fn run(srv: &Arc<Server>, job: Job, inline: bool) -> Bytes {
         }
     });
     out.buf.freeze()
+}
+
+impl Server {
+    /// Runs `f` alone: no command, script or expiry step runs meanwhile. Must be
+    /// called outside any command (it waits for every worker to leave its command).
+    pub fn exclusive<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _section = self.scripting.section.lock();
+        self.gate.begin(unix_ms(), false);
+        let r = f();
+        self.gate.end();
+        r
+    }
 }
 
 /// The server side of `redis.call` and friends for one run.

@@ -74,6 +74,8 @@ pub struct Server {
     pub tracking: crate::tracking::Tracking,
     pub gate: crate::gate::Gate,
     pub scripting: crate::scripting::Scripting,
+    /// Sinks of the propagation stream (AOF, replicas) and its order.
+    pub propagation: crate::propagate::Propagation,
     pub latency: Mutex<LatencyMonitor>,
     pub pause: Mutex<Pause>,
     /// Set while a CLIENT PAUSE may be in force, so that the request path checks
@@ -161,6 +163,7 @@ impl Server {
             tracking: Default::default(),
             gate: Default::default(),
             scripting: Default::default(),
+            propagation: Default::default(),
             latency: Mutex::new(LatencyMonitor::default()),
             pause: Mutex::new(Pause {
                 kind: PauseKind::None,
@@ -234,6 +237,7 @@ impl Server {
             lazyfree_lazy_user_del: cfg.bool("lazyfree-lazy-user-del"),
             lazyfree_lazy_user_flush: cfg.bool("lazyfree-lazy-user-flush"),
             lazyfree_lazy_server_del: cfg.bool("lazyfree-lazy-server-del"),
+            lazyfree_lazy_expire: cfg.bool("lazyfree-lazy-expire"),
             replica: false,
             list_max_listpack_size: cfg.int("list-max-listpack-size"),
             hash_max_listpack_entries: cfg.int("hash-max-listpack-entries"),

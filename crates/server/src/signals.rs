@@ -69,6 +69,42 @@ pub fn after_command(srv: &Arc<Server>, ev: &mut Events, me: Option<(u64, &mut R
     }
 }
 
+thread_local! {
+    /// Keys made ready by commands nested in a unit (EXEC's queue, a script's
+    /// `redis.call`s): their blocked clients are served when the unit ends.
+    static DEFERRED: std::cell::RefCell<Vec<(usize, bytes::Bytes)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`after_command`] for a command nested in an execution unit (EXEC, a script):
+/// notifications, WATCH and invalidations now, but blocked clients are served only
+/// when the unit ends ([`serve_deferred`]). Redis serves them after the top-level
+/// command, so they see the whole transaction or script, and what they
+/// propagate follows the unit's own records.
+pub fn after_nested_command(
+    srv: &Arc<Server>,
+    ev: &mut Events,
+    me: Option<(u64, &mut ReplyWriter)>,
+) {
+    publish_and_invalidate(srv, ev, me);
+    if srv.blocking.count.load(Relaxed) > 0 && (!ev.touched.is_empty() || !ev.flushed.is_empty()) {
+        let mut keys = std::mem::take(&mut ev.touched);
+        for db in &ev.flushed {
+            keys.extend(srv.blocking.keys_in_db(*db));
+        }
+        DEFERRED.with(|d| d.borrow_mut().extend(keys));
+    }
+}
+
+/// Serves the clients blocked on keys that commands nested in the unit that just
+/// ended made ready.
+pub fn serve_deferred(srv: &Arc<Server>) {
+    let keys = DEFERRED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    if !keys.is_empty() && srv.blocking.count.load(Relaxed) > 0 {
+        srv.blocking.serve(srv, &keys);
+    }
+}
+
 /// Publishes one event on `__keyspace@<db>__:<key>` and/or
 /// `__keyevent@<db>__:<event>`, as `notify-keyspace-events` asks.
 fn notify(

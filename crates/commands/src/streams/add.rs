@@ -131,7 +131,9 @@ fn trim_and_rewrite(s: &mut Stream, a: &TrimArgs, argv: &mut [Bytes]) -> u64 {
         argv[a.value_idx - 1] = Bytes::from_static(b"=");
         argv[a.value_idx] = match how {
             Trim::MaxLen(_) => Bytes::from(s.len().to_string()),
-            Trim::MinId(min) => id_bytes(s.first_entry_id().unwrap_or(min)),
+            // As Redis: the first stored ID, tombstones included (the last ID
+            // possible when the stream is empty).
+            Trim::MinId(_) => id_bytes(s.first_stored_id().unwrap_or(StreamId::MAX)),
         };
     }
     deleted

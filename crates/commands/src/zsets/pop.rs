@@ -30,10 +30,11 @@ enum Shape {
 /// Pops up to `count` members (at least one) from the low (`min`) or high end of
 /// the non-empty sorted set at `key`, replies them in `shape`, reports the events,
 /// deletes the key once empty and counts the changes.
-fn pop_from(ctx: &mut Ctx<'_>, key: &[u8], min: bool, count: usize, shape: Shape) {
+/// Pops up to `count` members and returns how many it popped.
+fn pop_from(ctx: &mut Ctx<'_>, key: &[u8], min: bool, count: usize, shape: Shape) -> usize {
     let (z, out) = zset_and_out(ctx, key, Access::NoTouch);
     let Ok(Some(z)) = z else {
-        return;
+        return 0;
     };
     let len = z.len();
     let n = count.min(len);
@@ -67,6 +68,7 @@ fn pop_from(ctx: &mut Ctx<'_>, key: &[u8], min: bool, count: usize, shape: Shape
         ctx.db(key).remove(key);
         ctx.notify(class::GENERIC, "del", key);
     }
+    n
 }
 
 fn pop_command(min: bool, key: &Bytes, count: Option<usize>) -> Vec<Bytes> {
@@ -186,8 +188,10 @@ pub(super) fn zmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         Err(()) => {}
         Ok(None) => ctx.out.null_array(),
         Ok(Some(k)) => {
-            pop_from(ctx, &k, a.min, a.count, Shape::KeyNested);
-            ctx.propagate = Propagate::Rewritten(vec![pop_command(a.min, &k, Some(a.count))]);
+            // Redis sends the number actually popped (ZMPOP 1 z MIN COUNT 5 on
+            // two members: ZPOPMIN z 2).
+            let n = pop_from(ctx, &k, a.min, a.count, Shape::KeyNested);
+            ctx.propagate = Propagate::Rewritten(vec![pop_command(a.min, &k, Some(n))]);
         }
     }
 }
@@ -230,8 +234,10 @@ pub(super) fn bzmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     match first_zset(ctx, a.keys, woken) {
         Err(()) => {}
         Ok(Some(k)) => {
-            pop_from(ctx, &k, a.min, a.count, Shape::KeyNested);
-            ctx.propagate = Propagate::Rewritten(vec![pop_command(a.min, &k, Some(a.count))]);
+            // Redis sends the number actually popped (ZMPOP 1 z MIN COUNT 5 on
+            // two members: ZPOPMIN z 2).
+            let n = pop_from(ctx, &k, a.min, a.count, Shape::KeyNested);
+            ctx.propagate = Propagate::Rewritten(vec![pop_command(a.min, &k, Some(n))]);
         }
         Ok(None) => ctx.block_on(a.keys.to_vec(), deadline, TimeoutReply::NullArray, None),
     }

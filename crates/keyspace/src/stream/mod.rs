@@ -315,6 +315,13 @@ impl StreamData {
         self.nodes.values().next().map(|n| n.entries[0].id)
     }
 
+    /// The first ID still stored, deleted entries included: the first node's
+    /// first entry (Redis's `streamGetEdgeID` without skipping tombstones, which
+    /// XADD/XTRIM send as the MINID of an approximate trim).
+    pub fn first_stored_id(&self) -> Option<StreamId> {
+        self.nodes.keys().next().copied()
+    }
+
     /// The last live entry's ID.
     pub fn last_entry_id(&self) -> Option<StreamId> {
         self.nodes

@@ -165,6 +165,9 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
         }
         shards.extend(positions.iter().map(|&i| srv.ks.shard_of(&argv[i])));
     }
+    // The queue is one propagation unit (`crate::propagate`): MULTI ... EXEC
+    // around its writes if there are several.
+    let propagating = srv.propagation.active();
     let mut i = 0;
     while i < queued.len() {
         let e = &srv.registry.entries[queued[i].0];
@@ -216,6 +219,9 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
             let (hits, misses) = (ctx.ev.hits, ctx.ev.misses);
             let start = Instant::now();
             h(&mut ctx, argv);
+            if propagating {
+                record_effects(&mut ctx, argv, expired_before, &settings);
+            }
             let outcome = Outcome {
                 us: start.elapsed().as_micros() as u64,
                 dirty: ctx.dirty,
@@ -226,9 +232,34 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
             record(srv, &info, ctx.db, e, argv, ctx.out, &outcome);
             i += 1;
         }
+        if propagating && i == queued.len() {
+            // The unit ends with this run: emit it before its locks go (when the
+            // queue ends with a server command, `dispatch::call` emits after EXEC).
+            srv.propagation.emit();
+        }
     }
     if let Some(before) = watched_before {
         srv.watches.after_flush(&srv.ks, &c.s.ev.flushed, &before);
     }
+    // The unit is over: blocked clients are served now, as after any command.
+    c.s.in_exec = false;
     finish_effects(srv, c.s, c.out, reply_start);
+    crate::signals::serve_deferred(srv);
+}
+
+/// Records a queued keyspace command's effects in the transaction's unit.
+fn record_effects(
+    ctx: &mut Ctx,
+    argv: &[Bytes],
+    expired_before: usize,
+    settings: &shoal_commands::Settings,
+) {
+    crate::propagate::record_command(
+        ctx.db,
+        argv,
+        ctx.dirty,
+        std::mem::take(&mut ctx.propagate),
+        &ctx.ev.expired[expired_before..],
+        settings.lazyfree_lazy_expire,
+    );
 }

@@ -119,6 +119,14 @@ fn publish_generic(c: &mut SCtx, argv: &[Bytes], space: Space) {
         },
     );
     c.out.int(n as i64);
+    // Redis replicates PUBLISH (may-replicate) but keeps it out of the AOF.
+    if c.srv.propagation.active() {
+        crate::propagate::record(crate::propagate::Op {
+            db: c.s.db,
+            target: crate::propagate::target::REPL,
+            argv: argv.to_vec(),
+        });
+    }
 }
 
 fn pubsub(c: &mut SCtx, argv: &[Bytes]) {

@@ -229,7 +229,10 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
             let r = c.srv.scripting.functions.lock().load(code, replace);
             c.srv.scripting.refresh_function_counts();
             match r {
-                Ok(name) => c.out.bulk_str(&name),
+                Ok(name) => {
+                    propagate_as_is(c, argv);
+                    c.out.bulk_str(&name)
+                }
                 Err(e) => c.out.error(&e),
             }
         }
@@ -237,7 +240,10 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
             let r = c.srv.scripting.functions.lock().delete(&argv[2]);
             c.srv.scripting.refresh_function_counts();
             match r {
-                Ok(()) => c.out.ok(),
+                Ok(()) => {
+                    propagate_as_is(c, argv);
+                    c.out.ok()
+                }
                 Err(e) => c.out.error(&e),
             }
         }
@@ -257,6 +263,7 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
             }
             c.srv.scripting.functions.lock().flush();
             c.srv.scripting.refresh_function_counts();
+            propagate_as_is(c, argv);
             c.out.ok();
         }
         "list" => match c.srv.scripting.functions.lock().list(&argv[2..]) {
@@ -305,6 +312,19 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
         _ => c
             .out
             .error(&errors::unknown_subcommand(&argv[1], "FUNCTION")),
+    }
+}
+
+/// FUNCTION LOAD, DELETE and FLUSH change the server's data: Redis sends them to
+/// the AOF and replicas as received (FLUSH even when there was nothing to flush).
+/// SCRIPT LOAD and SCRIPT FLUSH are not sent.
+fn propagate_as_is(c: &mut SCtx, argv: &[Bytes]) {
+    if c.srv.propagation.active() {
+        crate::propagate::record(crate::propagate::Op {
+            db: c.s.db,
+            target: crate::propagate::target::BOTH,
+            argv: argv.to_vec(),
+        });
     }
 }
 
