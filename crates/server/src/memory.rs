@@ -6,11 +6,32 @@
 //! total is their sum. The binary installs the allocator with
 //! `#[global_allocator] static A: Counting = Counting;`; without it the counters
 //! stay at zero and `used_memory` falls back to the resident set size.
+//!
+//! The allocator underneath is chosen at build time by this crate's features:
+//! `alloc-jemalloc` (jemalloc, as Redis ships with), `alloc-mimalloc`, or neither
+//! (the system allocator, glibc malloc). jemalloc wins if both are enabled, so
+//! `--all-features` still builds. The default is the system allocator: Shoal keeps
+//! keys and small values in large dense arrays, so what the allocator changes is
+//! mostly how soon freed arrays stop counting in RSS; glibc gave the lowest RSS
+//! per key (equal to `used_memory`), with CPU per op within the noise of the others
+//! (bench/RESULTS.md, docs/architecture.md "Decisions and why").
 
-use std::alloc::{GlobalAlloc, Layout, System};
+#[cfg(all(feature = "alloc-mimalloc", not(feature = "alloc-jemalloc")))]
+use mimalloc::MiMalloc as Inner;
+#[cfg(not(any(feature = "alloc-jemalloc", feature = "alloc-mimalloc")))]
+use std::alloc::System as Inner;
+use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+#[cfg(feature = "alloc-jemalloc")]
+use tikv_jemallocator::Jemalloc as Inner;
 
+/// INFO's `mem_allocator`: the allocator under the counting wrapper.
+#[cfg(feature = "alloc-jemalloc")]
+pub const ALLOCATOR_NAME: &str = "jemalloc-5.3.1";
+#[cfg(all(feature = "alloc-mimalloc", not(feature = "alloc-jemalloc")))]
+pub const ALLOCATOR_NAME: &str = "mimalloc-3.3.2";
+#[cfg(not(any(feature = "alloc-jemalloc", feature = "alloc-mimalloc")))]
 pub const ALLOCATOR_NAME: &str = "libc";
 
 const SLOTS: usize = 32;
@@ -46,15 +67,15 @@ fn slot() -> &'static AtomicI64 {
     &COUNTS[i].0
 }
 
-/// The counting allocator (wraps the system allocator).
+/// The counting allocator (wraps the allocator chosen at build time, `Inner`).
 pub struct Counting;
 
-// SAFETY: every call is forwarded unchanged to `System`; we only count sizes.
+// SAFETY: every call is forwarded unchanged to `Inner`; we only count sizes.
 unsafe impl GlobalAlloc for Counting {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same contract as our caller's.
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { Inner.alloc(layout) };
         if !p.is_null() {
             slot().fetch_add(layout.size() as i64, Relaxed);
         }
@@ -64,14 +85,14 @@ unsafe impl GlobalAlloc for Counting {
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { Inner.dealloc(ptr, layout) };
         slot().fetch_sub(layout.size() as i64, Relaxed);
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same contract as our caller's.
-        let p = unsafe { System.alloc_zeroed(layout) };
+        let p = unsafe { Inner.alloc_zeroed(layout) };
         if !p.is_null() {
             slot().fetch_add(layout.size() as i64, Relaxed);
         }
@@ -81,7 +102,7 @@ unsafe impl GlobalAlloc for Counting {
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: same contract as our caller's.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let p = unsafe { Inner.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             slot().fetch_add(new_size as i64 - layout.size() as i64, Relaxed);
         }
