@@ -2,30 +2,43 @@
 //!
 //! Owns: [`Entries`], a vector of pairs addressed by index `0..len` and held in
 //! chunks that never move once allocated: the first chunks double in size (8, 8,
-//! 16, ..., 2048), then every chunk holds [`BIG_CHUNK`] pairs. Growing never copies
-//! existing pairs (no latency spike, no transient 2x memory as with a `Vec`), and
-//! a large table wastes at most one partly filled chunk.
+//! 16, 32), then chunks of [`MID_CHUNK`] pairs up to [`BIG_CHUNK`] pairs in all,
+//! then every chunk holds [`BIG_CHUNK`] pairs. Growing never copies existing pairs
+//! (no latency spike, no transient 2x memory as with a `Vec`), and a table wastes
+//! at most one partly filled chunk: at most 63 pairs while it is small or middling.
+//! That bound matters because the keyspace is sharded: 100,000 keys over 256
+//! shards are ~390 pairs per table, where doubling chunks would leave a quarter of
+//! the pair storage empty.
 //!
 //! Invariants: pairs `0..len` are initialised and stored in order; chunk `c` has
 //! capacity `chunk_cap(c)` and is full unless it is the last non-empty chunk; at
 //! most one empty chunk is kept past the one the next push would use (hysteresis,
 //! so push/pop at a chunk boundary does not allocate every time). No `unsafe`.
 
-/// Capacity of every chunk after the geometric ramp.
+/// Capacity of every chunk after the first [`BIG_CHUNK`] pairs.
 pub(crate) const BIG_CHUNK: usize = 4096;
+/// Capacity of the chunks between the geometric ramp and [`BIG_CHUNK`] pairs.
+const MID_CHUNK: usize = 64;
 const FIRST: usize = 8;
+/// Chunks of the geometric ramp (8, 8, 16, 32: pairs 0..64).
+const RAMP_CHUNKS: usize = 4;
+/// Chunks before the big ones: the ramp, then (4096 - 64) / 64 middle chunks.
+const SMALL_CHUNKS: usize = RAMP_CHUNKS + (BIG_CHUNK - MID_CHUNK) / MID_CHUNK;
 
 /// Where pair `idx` lives: (chunk, offset).
 #[inline]
 fn locate(idx: usize) -> (usize, usize) {
     if idx < FIRST {
         (0, idx)
-    } else if idx < BIG_CHUNK {
-        let b = (usize::BITS - 1 - idx.leading_zeros()) as usize; // 3..=11
+    } else if idx < MID_CHUNK {
+        let b = (usize::BITS - 1 - idx.leading_zeros()) as usize; // 3..=5
         (b - 2, idx - (1 << b))
+    } else if idx < BIG_CHUNK {
+        let i = idx - MID_CHUNK;
+        (RAMP_CHUNKS + i / MID_CHUNK, i % MID_CHUNK)
     } else {
-        // Geometric chunks 0..=9 cover 0..4096.
-        (10 + (idx - BIG_CHUNK) / BIG_CHUNK, idx % BIG_CHUNK)
+        let i = idx - BIG_CHUNK;
+        (SMALL_CHUNKS + i / BIG_CHUNK, i % BIG_CHUNK)
     }
 }
 
@@ -33,7 +46,8 @@ fn locate(idx: usize) -> (usize, usize) {
 fn chunk_cap(c: usize) -> usize {
     match c {
         0 => FIRST,
-        1..=9 => FIRST << (c - 1),
+        1..=3 => FIRST << (c - 1),
+        c if c < SMALL_CHUNKS => MID_CHUNK,
         _ => BIG_CHUNK,
     }
 }
