@@ -235,51 +235,62 @@ fn any_value(r: &mut Reader, words: &[&'static str]) -> Vec<u8> {
     }
 }
 
-/// A value for an argument of kind `kind` named `name`; now and then any value.
-fn value_for(r: &mut Reader, a: &Arg, words: &[&'static str]) -> Vec<u8> {
+/// What a command's arguments share: the number of repetitions of every
+/// "multiple" argument (so that `numkeys`, keys and weights, or the keys and IDs of
+/// XREAD's STREAMS agree), and whether it is a stream command.
+struct Shape<'w> {
+    reps: usize,
+    stream: bool,
+    words: &'w [&'static str],
+}
+
+/// A value for argument `a`, from a pool matching its kind and name; now and then
+/// any value.
+fn value_for(r: &mut Reader, a: &Arg, sh: &Shape) -> Vec<u8> {
     let sel = r.byte();
     if sel >= 224 {
-        return any_value(r, words);
+        return any_value(r, sh.words);
     }
-    match a.kind {
-        "key" => KEYS[usize::from(sel) % KEYS.len()].to_vec(),
-        "integer" | "unix-time" => match sel % 4 {
-            0 | 1 => pick(r, INTS).as_bytes().to_vec(),
+    let name = a.name;
+    let from = |r: &mut Reader, pool: &[&str]| pick(r, pool).as_bytes().to_vec();
+    match (a.kind, name) {
+        ("key", _) => KEYS[usize::from(sel) % KEYS.len()].to_vec(),
+        (_, "numkeys") if sel % 4 != 0 => sh.reps.to_string().into_bytes(),
+        (_, "group" | "groupname") => from(r, &["g", "h"]),
+        (_, "consumer" | "consumername") => from(r, &["c1", "c2"]),
+        (_, "min-idle-time") => from(r, &["0", "1", "100", "-1", "9223372036854775807"]),
+        (_, "subcommand") => from(r, &["GETREG", "DECODE", "ENCODING", "TODENSE", "SIMD"]),
+        ("integer" | "unix-time", _) => match sel % 4 {
+            0 | 1 => from(r, INTS),
             _ => (i64::from(r.byte() as i8)).to_string().into_bytes(),
         },
-        "double" => match sel % 3 {
-            0 => pick(r, FLOATS).as_bytes().to_vec(),
-            1 => pick(r, GEO).as_bytes().to_vec(),
+        ("double", _) => match sel % 3 {
+            0 => from(r, FLOATS),
+            1 => from(r, GEO),
             _ => (i64::from(r.byte() as i8)).to_string().into_bytes(),
         },
-        "pattern" => pick(r, &["*", "a*", "?", "[a-c]*", "{a}*", "\\*", "[", "*x*"])
-            .as_bytes()
-            .to_vec(),
-        _ => {
-            let name = a.name;
-            if name.contains("id") || name == "start" || name == "end" || name == "threshold"
-            {
-                if sel % 4 != 0 {
-                    return pick(r, IDS).as_bytes().to_vec();
-                }
-            }
-            if name == "min" || name == "max" {
-                if sel % 2 == 0 {
-                    return pick(r, RANGES).as_bytes().to_vec();
-                }
-            }
-            match sel % 6 {
-                0..=2 => pick(r, MEMBERS).as_bytes().to_vec(),
-                3 => pick(r, INTS).as_bytes().to_vec(),
-                4 => pick(r, FLOATS).as_bytes().to_vec(),
-                _ => r.bytes_len().to_vec(),
-            }
+        ("pattern", _) => from(r, &["*", "a*", "?", "[a-c]*", "{a}*", "\\*", "[", "*x*"]),
+        (_, "id" | "last-id" | "start" | "end" | "threshold" | "min" | "max")
+            if sh.stream && sel % 4 != 0 =>
+        {
+            from(r, IDS)
         }
+        (_, "min" | "max" | "start" | "stop") if sel % 2 == 0 => match sel % 3 {
+            0 => from(r, RANGES),
+            1 => from(r, FLOATS),
+            _ => (i64::from(r.byte() as i8)).to_string().into_bytes(),
+        },
+        _ => match sel % 6 {
+            0..=2 => from(r, MEMBERS),
+            3 => from(r, INTS),
+            4 => from(r, FLOATS),
+            _ => r.bytes_len().to_vec(),
+        },
     }
 }
 
 /// Appends arguments following the spec tree `args`.
-fn gen_args(r: &mut Reader, args: &[Arg], words: &[&'static str], out: &mut Vec<Vec<u8>>) {
+fn gen_args(r: &mut Reader, args: &[Arg], sh: &Shape, out: &mut Vec<Vec<u8>>) {
     for a in args {
         if out.len() > 24 {
             return;
@@ -288,15 +299,18 @@ fn gen_args(r: &mut Reader, args: &[Arg], words: &[&'static str], out: &mut Vec<
         if optional && r.byte() & 1 == 0 {
             continue;
         }
-        let multiple = a.flags.contains(&"multiple");
-        let reps = if multiple { 1 + usize::from(r.byte() % 4) } else { 1 };
+        let reps = if a.flags.contains(&"multiple") {
+            sh.reps
+        } else {
+            1
+        };
         for i in 0..reps {
-            gen_one(r, a, i == 0 || a.flags.contains(&"multiple_token"), words, out);
+            gen_one(r, a, i == 0 || a.flags.contains(&"multiple_token"), sh, out);
         }
     }
 }
 
-fn gen_one(r: &mut Reader, a: &Arg, with_token: bool, words: &[&'static str], out: &mut Vec<Vec<u8>>) {
+fn gen_one(r: &mut Reader, a: &Arg, with_token: bool, sh: &Shape, out: &mut Vec<Vec<u8>>) {
     if with_token && !a.token.is_empty() {
         out.push(a.token.as_bytes().to_vec());
     }
@@ -305,11 +319,11 @@ fn gen_one(r: &mut Reader, a: &Arg, with_token: bool, words: &[&'static str], ou
         "oneof" => {
             if !a.value.is_empty() {
                 let c = &a.value[usize::from(r.byte()) % a.value.len()];
-                gen_one(r, c, true, words, out);
+                gen_one(r, c, true, sh, out);
             }
         }
-        "block" => gen_args(r, a.value, words, out),
-        _ => out.push(value_for(r, a, words)),
+        "block" => gen_args(r, a.value, sh, out),
+        _ => out.push(value_for(r, a, sh)),
     }
 }
 
@@ -340,10 +354,20 @@ fn too_costly(db: &mut TestDb, name: &str, argv: &[Vec<u8>]) -> bool {
     }
 }
 
+/// SHOAL_FUZZ_TRACE=1 prints each command and its reply (to look at what the
+/// grammar produces when replaying an input).
+fn trace() -> bool {
+    static T: OnceLock<bool> = OnceLock::new();
+    *T.get_or_init(|| std::env::var_os("SHOAL_FUZZ_TRACE").is_some())
+}
+
 /// Runs one command; checks the reply shape.
 fn run(db: &mut TestDb, argv: &[Vec<u8>]) {
     let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
     let raw = db.call_raw(&argv);
+    if trace() {
+        eprintln!("{:?} -> {:?}", argv, String::from_utf8_lossy(&raw));
+    }
     if db.last_block.is_some() {
         assert!(raw.is_empty(), "blocked and replied: {argv:?} {raw:?}");
         return;
@@ -465,7 +489,12 @@ fuzz_target!(|data: &[u8]| {
             args = sub.arguments;
         }
         if h & 1 == 0 {
-            gen_args(&mut r, args, &c.words, &mut argv);
+            let shape = Shape {
+                reps: 1 + usize::from(r.byte() % 4),
+                stream: spec.name.starts_with('x'),
+                words: &c.words,
+            };
+            gen_args(&mut r, args, &shape, &mut argv);
         } else {
             for _ in 0..r.byte() % 8 {
                 argv.push(any_value(&mut r, &c.words));

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use shoal_commands::testing::TestDb;
 use shoal_resp::{parse_frame, Proto};
+use std::sync::OnceLock;
 
 mod common;
 use common::Reader;
@@ -19,9 +20,26 @@ use common::Reader;
 /// Size of a dense HLL's registers (16384 registers of 6 bits).
 const DENSE_REGS: usize = 12288;
 
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// SHOAL_FUZZ_TRACE=1 prints each command and its raw reply in hex on stderr
+/// (`@@> args...` / `@@< reply`), for tools/hll_diff.py to replay them against
+/// a reference server.
+fn trace() -> bool {
+    static T: OnceLock<bool> = OnceLock::new();
+    *T.get_or_init(|| std::env::var_os("SHOAL_FUZZ_TRACE").is_some())
+}
+
 fn run(db: &mut TestDb, argv: &[&[u8]]) {
     let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
     let raw = db.call_raw(&argv);
+    if trace() {
+        let args: Vec<String> = argv.iter().map(|a| hex(a)).collect();
+        eprintln!("@@> {}", args.join(" "));
+        eprintln!("@@< {}", hex(&raw));
+    }
     match parse_frame(&raw) {
         Ok(Some((_, n))) if n == raw.len() => {}
         other => panic!("malformed reply to {argv:?}: {other:?} {raw:?}"),
@@ -36,6 +54,13 @@ fuzz_target!(|data: &[u8]| {
         db.proto = Proto::Resp3;
     }
     db.settings.hll_sparse_max_bytes = [3000, 0, 20, 100_000][usize::from(mode >> 6)];
+    if trace() {
+        eprintln!(
+            "@@# {} {}",
+            if db.proto == Proto::Resp3 { 3 } else { 2 },
+            db.settings.hll_sparse_max_bytes
+        );
+    }
 
     let mut value = Vec::new();
     match mode & 3 {
