@@ -7,13 +7,15 @@
 //! read in full.
 //!
 //! Input layout: two bytes of settings (protocol, notifications, blocking, small
-//! encoding thresholds), then commands until the input runs out. Each command is a
+//! encoding thresholds, LFU, a starting dataset), the thresholds, the type of each
+//! key in the starting dataset (a stream with groups and pending entries, a zset,
+//! ...), then commands until the input runs out. Each command is a
 //! header byte (free or spec-guided arguments, clock step, database, re-run of a
 //! blocked command), a byte choosing the command among those the crate implements,
 //! then its arguments. Spec-guided arguments follow the command's argument tree
 //! from the command table (tokens, optional and repeated parts, one-of choices) and
-//! draw each value from a pool matching its kind; keys come from a pool of three
-//! names so that commands interact.
+//! draw each value from a pool matching its kind and name; keys come from a pool
+//! of four names so that commands interact.
 #![no_main]
 
 use bytes::Bytes;
@@ -141,8 +143,31 @@ const RANGES: &[&str] = &[
 ];
 
 const MEMBERS: &[&str] = &[
-    "m", "n", "x", "y", "a", "b", "c", "1", "2", "3", "-1", "10", "123456789", "1.5",
-    "field", "v", "", " ", "*", "a*", "?", "[a-c]", "\\", "\r\n", "HYLL",
+    "m",
+    "n",
+    "x",
+    "y",
+    "a",
+    "b",
+    "c",
+    "1",
+    "2",
+    "3",
+    "-1",
+    "10",
+    "123456789",
+    "1.5",
+    "field",
+    "v",
+    "",
+    " ",
+    "*",
+    "a*",
+    "?",
+    "[a-c]",
+    "\\",
+    "\r\n",
+    "HYLL",
 ];
 
 const GEO: &[&str] = &[
@@ -228,7 +253,11 @@ fn any_value(r: &mut Reader, words: &[&'static str]) -> Vec<u8> {
         10 => {
             // A number built from the input: wide range, both signs.
             let v = r.u64();
-            let v = if sel & 0x80 != 0 { -(v as i64) } else { v as i64 };
+            let v = if sel & 0x80 != 0 {
+                -(v as i64)
+            } else {
+                v as i64
+            };
             v.to_string().into_bytes()
         }
         _ => r.bytes_len().to_vec(),
@@ -255,10 +284,11 @@ fn value_for(r: &mut Reader, a: &Arg, sh: &Shape) -> Vec<u8> {
     let from = |r: &mut Reader, pool: &[&str]| pick(r, pool).as_bytes().to_vec();
     match (a.kind, name) {
         ("key", _) => KEYS[usize::from(sel) % KEYS.len()].to_vec(),
-        (_, "numkeys") if sel % 4 != 0 => sh.reps.to_string().into_bytes(),
+        (_, "numkeys") if !sel.is_multiple_of(4) => sh.reps.to_string().into_bytes(),
         (_, "group" | "groupname") => from(r, &["g", "h"]),
         (_, "consumer" | "consumername") => from(r, &["c1", "c2"]),
         (_, "min-idle-time") => from(r, &["0", "1", "100", "-1", "9223372036854775807"]),
+        (_, "operation") => from(r, &["AND", "OR", "XOR", "NOT", "and", "NAND"]),
         (_, "subcommand") => from(r, &["GETREG", "DECODE", "ENCODING", "TODENSE", "SIMD"]),
         ("integer" | "unix-time", _) => match sel % 4 {
             0 | 1 => from(r, INTS),
@@ -271,13 +301,14 @@ fn value_for(r: &mut Reader, a: &Arg, sh: &Shape) -> Vec<u8> {
         },
         ("pattern", _) => from(r, &["*", "a*", "?", "[a-c]*", "{a}*", "\\*", "[", "*x*"]),
         (_, "id" | "last-id" | "start" | "end" | "threshold" | "min" | "max")
-            if sh.stream && sel % 4 != 0 =>
+            if sh.stream && !sel.is_multiple_of(4) =>
         {
             from(r, IDS)
         }
-        (_, "min" | "max" | "start" | "stop") if sel % 2 == 0 => match sel % 3 {
+        (_, "min" | "max" | "start" | "stop") => match sel % 5 {
             0 => from(r, RANGES),
             1 => from(r, FLOATS),
+            2 => from(r, INTS),
             _ => (i64::from(r.byte() as i8)).to_string().into_bytes(),
         },
         _ => match sel % 6 {
@@ -328,7 +359,11 @@ fn gen_one(r: &mut Reader, a: &Arg, with_token: bool, sh: &Shape, out: &mut Vec<
 }
 
 fn parse_i64(a: &[u8]) -> Option<i64> {
-    std::str::from_utf8(a).ok()?.trim_start_matches('#').parse().ok()
+    std::str::from_utf8(a)
+        .ok()?
+        .trim_start_matches('#')
+        .parse()
+        .ok()
 }
 
 /// Commands whose valid arguments can legitimately allocate hundreds of megabytes
@@ -359,6 +394,51 @@ fn too_costly(db: &mut TestDb, name: &str, argv: &[Vec<u8>]) -> bool {
 fn trace() -> bool {
     static T: OnceLock<bool> = OnceLock::new();
     *T.get_or_init(|| std::env::var_os("SHOAL_FUZZ_TRACE").is_some())
+}
+
+/// Values to start from, so that deep states (pending entries, consumers, big
+/// encodings) are reachable in a few commands.
+const PRELUDES: &[&[&[u8]]] = &[
+    // A stream with two groups, pending entries and consumers.
+    &[b"XADD", b"K", b"1-1", b"f", b"v"],
+    &[b"XADD", b"K", b"2-1", b"f", b"v", b"g", b"w"],
+    &[b"XADD", b"K", b"3-0", b"x", b"1"],
+    &[b"XGROUP", b"CREATE", b"K", b"g", b"0"],
+    &[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g",
+        b"c1",
+        b"COUNT",
+        b"2",
+        b"STREAMS",
+        b"K",
+        b">",
+    ],
+    &[b"XGROUP", b"CREATE", b"K", b"h", b"$"],
+    &[b"XGROUP", b"CREATECONSUMER", b"K", b"h", b"c2"],
+];
+
+fn prelude(db: &mut TestDb, key: &[u8], kind: u8) {
+    let cmds: &[&[&[u8]]] = match kind % 8 {
+        1 => PRELUDES,
+        2 => &[&[
+            b"ZADD", b"K", b"1", b"m", b"2", b"n", b"2", b"x", b"-inf", b"a", b"inf", b"b",
+        ]],
+        3 => &[&[b"HSET", b"K", b"f", b"v", b"n", b"1", b"m", b"1.5"]],
+        4 => &[&[b"RPUSH", b"K", b"a", b"b", b"1", b"2", b"c", b"a"]],
+        5 => &[&[b"SADD", b"K", b"1", b"2", b"3", b"-5"]],
+        6 => &[&[b"SADD", b"K", b"m", b"n", b"x", b"1"]],
+        7 => &[&[b"PFADD", b"K", b"a", b"b", b"c"]],
+        _ => &[],
+    };
+    for c in cmds {
+        let argv: Vec<Vec<u8>> = c
+            .iter()
+            .map(|a| if *a == b"K" { key.to_vec() } else { a.to_vec() })
+            .collect();
+        run(db, &argv);
+    }
 }
 
 /// Runs one command; checks the reply shape.
@@ -450,6 +530,12 @@ fuzz_target!(|data: &[u8]| {
         db.settings.lfu_policy = true;
     }
     db.rng = rand::SeedableRng::seed_from_u64(u64::from(s1));
+    if s0 & 32 != 0 {
+        for &key in KEYS {
+            let kind = r.byte();
+            prelude(&mut db, key, kind);
+        }
+    }
 
     // Blocked commands waiting to be run again, as the server does on a wake-up.
     let mut pending: Vec<Vec<Bytes>> = Vec::new();
@@ -458,8 +544,8 @@ fuzz_target!(|data: &[u8]| {
         n += 1;
         let h = r.byte();
         db.now_ms += [0, 1, 999, 100_000][usize::from(h >> 6)];
-        db.db = usize::from(h & 0x20 != 0);
-        if h & 0x10 != 0 {
+        db.db = usize::from(h & 0x30 == 0x30);
+        if h & 0x18 == 0x08 {
             if let Some(argv) = pending.pop() {
                 db.woken = true;
                 db.may_block = true;

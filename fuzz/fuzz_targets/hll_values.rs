@@ -142,7 +142,10 @@ fuzz_target!(|data: &[u8]| {
                 // Corrupt part of the value in place.
                 let off = (u32::from(r.byte()) | u32::from(r.byte()) << 8) % 12400;
                 let bytes = r.bytes_len();
-                run(&mut db, &[b"SETRANGE", k, off.to_string().as_bytes(), bytes]);
+                run(
+                    &mut db,
+                    &[b"SETRANGE", k, off.to_string().as_bytes(), bytes],
+                );
             }
             12 => {
                 let bytes = r.bytes_len();
