@@ -121,3 +121,112 @@ fn random_arguments_never_panic() {
         db.cmd(&["RPUSH", "l", "a", "b", "3"]);
     }
 }
+
+/// The blocking commands where they may block, and their re-runs as woken clients
+/// (as the server does when a key they wait on changes): no panic, no reply when
+/// they block, one well-formed frame otherwise.
+#[test]
+fn blocking_commands_block_and_wake_without_panic() {
+    use bytes::Bytes;
+    let mut rng = SmallRng::seed_from_u64(0xb10c);
+    let mut db = TestDb {
+        may_block: true,
+        ..TestDb::default()
+    };
+    let reply_ok = |db: &TestDb, raw: &[u8]| {
+        if db.last_block.is_some() {
+            assert!(raw.is_empty(), "blocked and replied {raw:?}");
+        } else {
+            assert!(matches!(shoal_resp::parse_frame(raw), Ok(Some((_, n))) if n == raw.len()));
+        }
+    };
+    let blocking: Vec<&'static CommandSpec> = crate::table::all()
+        .iter()
+        .filter(|s| s.has_flag("blocking") && crate::handler(s.name).is_some())
+        .collect();
+    assert!(!blocking.is_empty());
+    let mut waiting: Vec<Vec<Bytes>> = Vec::new();
+    let (mut blocked, mut served_on_wake) = (0, 0);
+    for round in 0..3000 {
+        // Change the keys now and then, as the wake-ups would.
+        match round % 7 {
+            0 => drop(db.cmd(&["RPUSH", KEYS[rng.gen_range(0..3)], "v"])),
+            1 => drop(db.cmd(&["ZADD", KEYS[rng.gen_range(0..3)], "1", "m"])),
+            2 => drop(db.cmd(&["XADD", KEYS[rng.gen_range(0..3)], "*", "f", "v"])),
+            3 => drop(db.cmd(&["XGROUP", "CREATE", KEYS[rng.gen_range(0..3)], "g", "0"])),
+            4 => drop(db.cmd(&["DEL", KEYS[rng.gen_range(0..3)]])),
+            _ => {}
+        }
+        if rng.gen_bool(0.3) && !waiting.is_empty() {
+            let argv = waiting.swap_remove(rng.gen_range(0..waiting.len()));
+            {
+                db.woken = true;
+                let raw = db.call_raw(&argv);
+                db.woken = false;
+                reply_ok(&db, &raw);
+                match db.last_block.take() {
+                    Some(b) => waiting.push(b.argv.unwrap_or(argv)),
+                    None => served_on_wake += 1,
+                }
+                continue;
+            }
+        }
+        let argv: Vec<Bytes> = if rng.gen_bool(0.5) {
+            // A well-formed call on the keys written above.
+            let k = || KEYS[..3].iter().copied();
+            let mut keys = k().cycle().skip(rng.gen_range(0..3));
+            let (a, b) = (keys.next().unwrap_or("k"), keys.next().unwrap_or("l"));
+            let t = ["0", "0.01", "1"][rng.gen_range(0..3)];
+            let forms: [&[&str]; 10] = [
+                &["BLPOP", a, t],
+                &["BRPOP", a, b, t],
+                &["BLMOVE", a, b, "LEFT", "RIGHT", t],
+                &["BRPOPLPUSH", a, b, t],
+                &["BLMPOP", t, "2", a, b, "LEFT", "COUNT", "2"],
+                &["BZPOPMIN", a, t],
+                &["BZPOPMAX", a, b, t],
+                &["BZMPOP", t, "1", a, "MIN", "COUNT", "2"],
+                &["XREAD", "BLOCK", "0", "STREAMS", a, b, "$", "0-0"],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c",
+                    "BLOCK",
+                    "0",
+                    "STREAMS",
+                    a,
+                    ">",
+                ],
+            ];
+            let form = forms[rng.gen_range(0..forms.len())];
+            form.iter()
+                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+                .collect()
+        } else {
+            let spec = blocking[rng.gen_range(0..blocking.len())];
+            let mut words = Vec::new();
+            tokens(spec.arguments, &mut words);
+            words.extend(["0", "0.01", ">", "$", "g", "c"]);
+            let mut argv = vec![Bytes::from_static(spec.name.as_bytes())];
+            for _ in 0..rng.gen_range(1..9) {
+                argv.push(Bytes::from(random_arg(&mut rng, &words)));
+            }
+            argv
+        };
+        db.now_ms += rng.gen_range(0..50);
+        let raw = db.call_raw(&argv);
+        reply_ok(&db, &raw);
+        if let Some(b) = db.last_block.take() {
+            blocked += 1;
+            if waiting.len() < 16 {
+                waiting.push(b.argv.unwrap_or(argv));
+            }
+        }
+    }
+    // The test means something only if both paths ran.
+    assert!(
+        blocked > 100 && served_on_wake > 20,
+        "{blocked} {served_on_wake}"
+    );
+}

@@ -2,7 +2,7 @@
 //! that go through the command table's arity and key extraction like dispatch does
 //! (without the server's other checks).
 
-use crate::ctx::{Ctx, Propagate};
+use crate::ctx::{BlockOn, Ctx, Propagate};
 use crate::settings::Settings;
 use bytes::{Bytes, BytesMut};
 use rand::rngs::SmallRng;
@@ -26,6 +26,12 @@ pub struct TestDb {
     /// The keyspace notifications of the last call (record them by setting
     /// `ev.want.classes`).
     pub last_notices: Vec<shoal_keyspace::Notice>,
+    /// Let blocking commands wait (`Ctx::may_block`; false answers as inside MULTI).
+    pub may_block: bool,
+    /// Run the next calls as the re-run of a woken blocked client (`Ctx::woken`).
+    pub woken: bool,
+    /// What the last call asked to wait for, if it blocked (it then wrote no reply).
+    pub last_block: Option<BlockOn>,
 }
 
 impl Default for TestDb {
@@ -42,6 +48,9 @@ impl Default for TestDb {
             last_dirty: 0,
             last_propagate: Propagate::AsIs,
             last_notices: Vec::new(),
+            may_block: false,
+            woken: false,
+            last_block: None,
         }
     }
 }
@@ -68,6 +77,7 @@ impl TestDb {
         self.last_dirty = 0;
         self.last_propagate = Propagate::AsIs;
         self.last_notices.clear();
+        self.last_block = None;
         let mut out = ReplyWriter::new(self.proto);
         let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
         let Some(spec) = crate::table::lookup(name.as_bytes()) else {
@@ -122,13 +132,14 @@ impl TestDb {
             propagate: Propagate::AsIs,
             key_shards: &[],
             block: None,
-            may_block: false,
-            woken: false,
+            may_block: self.may_block,
+            woken: self.woken,
         };
         h(&mut ctx, argv);
         self.dirty += ctx.dirty;
         self.last_dirty = ctx.dirty;
         self.last_propagate = std::mem::take(&mut ctx.propagate);
+        self.last_block = ctx.block.take();
         drop(ctx);
         self.last_notices = std::mem::take(&mut self.ev.notices);
         self.ev.clear();
