@@ -211,7 +211,9 @@ fn scan_count_bounds_the_work() {
     let r = t.cmd(&["SCAN", "0", "COUNT", "1"]);
     let Frame::Array(parts) = r else { panic!() };
     let n = sorted_strings(&parts[1]).len();
-    assert!((1..=4).contains(&n), "COUNT 1 returned {n} keys");
+    // Bounded work: at most 10 dict steps. Zero keys is possible (as in Redis):
+    // with the per-process random hash key, all 10 buckets may be empty.
+    assert!(n <= 4, "COUNT 1 returned {n} keys");
     assert_ne!(parts[0], crate::testing::bulk("0"));
     // A huge COUNT finishes in one call.
     let r = t.cmd(&["SCAN", "0", "COUNT", "9223372036854775807"]);
