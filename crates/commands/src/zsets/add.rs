@@ -6,6 +6,7 @@ use crate::args::{self, kw};
 use crate::ctx::{Ctx, WrongType};
 use crate::errors;
 use bytes::Bytes;
+use shoal_ds::smallbytes::SmallBytes;
 use shoal_keyspace::{class, Access, Value, ZLimits, ZSet};
 
 pub(crate) const NAN_SCORE: &str = "ERR resulting score is not a number (NaN)";
@@ -139,6 +140,12 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], incr: bool) {
         }
     }
     let lim = limits(ctx.settings);
+    if !f.incr && !f.xx && fresh_key_bulk(ctx, key, argv, idx, &scores, lim) {
+        let n = pairs as u64;
+        ctx.dirty += n;
+        ctx.out.int(n as i64);
+        return ctx.notify(class::ZSET, "zadd", key);
+    }
     let mut fresh = None;
     let z = match get_zset(ctx, key, Access::Write) {
         Err(WrongType) => return ctx.wrong_type(),
@@ -202,6 +209,44 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], incr: bool) {
     if added + updated > 0 {
         ctx.notify(class::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
     }
+}
+
+/// ZADD creating its key with distinct members that all fit the compact encoding:
+/// the set is built whole, in one allocation. Adding members one by one would
+/// leave a trail of freed buffers behind every new key (measured: ~15 bytes of RSS
+/// per 10-member set). The result is what the one-by-one path gives: Redis 7.0
+/// starts a new set as a listpack and converts as it grows, so a set that ends up
+/// in the skiplist encoding is left to that path (its -0 scores, for one, depend
+/// on having passed through the listpack). Returns false, having done nothing, if
+/// the key exists or holds another type, members repeat, or they do not fit.
+fn fresh_key_bulk(
+    ctx: &mut Ctx<'_>,
+    key: &[u8],
+    argv: &[Bytes],
+    idx: usize,
+    scores: &[f64],
+    lim: ZLimits,
+) -> bool {
+    let members = (0..scores.len()).map(|j| &argv[idx + 2 * j + 1]);
+    if scores.len() > lim.max_entries || members.clone().any(|m| m.len() > lim.max_value) {
+        return false;
+    }
+    if ctx.write(key).is_some() {
+        return false;
+    }
+    let mut seen = std::collections::HashSet::with_capacity(scores.len());
+    if !members.clone().all(|m| seen.insert(&m[..])) {
+        return false;
+    }
+    let items = scores
+        .iter()
+        .zip(members)
+        .map(|(&s, m)| (s, SmallBytes::from(&m[..])))
+        .collect();
+    let now = ctx.now;
+    ctx.db(key)
+        .set(key, Value::ZSet(ZSet::from_entries(items, lim)), false, now);
+    true
 }
 
 pub(super) fn zrem(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
