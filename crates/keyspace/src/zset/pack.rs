@@ -234,8 +234,12 @@ impl Writer {
     }
 
     pub(crate) fn finish(self) -> Pack {
-        let mut v = Vec::with_capacity(self.out.len() + 10);
-        write_varint(&mut v, self.count);
+        let mut head = Vec::with_capacity(10);
+        write_varint(&mut head, self.count);
+        // Exactly sized: shrinking a larger buffer in place would keep the
+        // allocator's bigger chunk (glibc does not split off less than 32 bytes).
+        let mut v = Vec::with_capacity(head.len() + self.out.len());
+        v.extend_from_slice(&head);
         v.extend_from_slice(&self.out);
         Pack(v.into_boxed_slice())
     }
