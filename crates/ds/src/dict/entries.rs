@@ -2,10 +2,10 @@
 //!
 //! Owns: [`Entries`], a vector of pairs addressed by index `0..len` and held in
 //! chunks that never move once allocated: the first chunks double in size (8, 8,
-//! 16, 32), then chunks of [`MID_CHUNK`] pairs up to [`BIG_CHUNK`] pairs in all,
+//! 16), then chunks of [`MID_CHUNK`] pairs up to [`BIG_CHUNK`] pairs in all,
 //! then every chunk holds [`BIG_CHUNK`] pairs. Growing never copies existing pairs
 //! (no latency spike, no transient 2x memory as with a `Vec`), and a table wastes
-//! at most one partly filled chunk: at most 63 pairs while it is small or middling.
+//! at most one partly filled chunk: at most 31 pairs while it is small or middling.
 //! That bound matters because the keyspace is sharded: 100,000 keys over 256
 //! shards are ~390 pairs per table, where doubling chunks would leave a quarter of
 //! the pair storage empty.
@@ -18,11 +18,11 @@
 /// Capacity of every chunk after the first [`BIG_CHUNK`] pairs.
 pub(crate) const BIG_CHUNK: usize = 4096;
 /// Capacity of the chunks between the geometric ramp and [`BIG_CHUNK`] pairs.
-const MID_CHUNK: usize = 64;
+const MID_CHUNK: usize = 32;
 const FIRST: usize = 8;
-/// Chunks of the geometric ramp (8, 8, 16, 32: pairs 0..64).
-const RAMP_CHUNKS: usize = 4;
-/// Chunks before the big ones: the ramp, then (4096 - 64) / 64 middle chunks.
+/// Chunks of the geometric ramp (8, 8, 16: pairs 0..32).
+const RAMP_CHUNKS: usize = 3;
+/// Chunks before the big ones: the ramp, then (4096 - 32) / 32 middle chunks.
 const SMALL_CHUNKS: usize = RAMP_CHUNKS + (BIG_CHUNK - MID_CHUNK) / MID_CHUNK;
 
 /// Where pair `idx` lives: (chunk, offset).
@@ -31,7 +31,7 @@ fn locate(idx: usize) -> (usize, usize) {
     if idx < FIRST {
         (0, idx)
     } else if idx < MID_CHUNK {
-        let b = (usize::BITS - 1 - idx.leading_zeros()) as usize; // 3..=5
+        let b = (usize::BITS - 1 - idx.leading_zeros()) as usize; // 3..=4
         (b - 2, idx - (1 << b))
     } else if idx < BIG_CHUNK {
         let i = idx - MID_CHUNK;
@@ -46,7 +46,7 @@ fn locate(idx: usize) -> (usize, usize) {
 fn chunk_cap(c: usize) -> usize {
     match c {
         0 => FIRST,
-        1..=3 => FIRST << (c - 1),
+        1..=2 => FIRST << (c - 1),
         c if c < SMALL_CHUNKS => MID_CHUNK,
         _ => BIG_CHUNK,
     }
