@@ -118,7 +118,11 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                     }
                     let mut before = out.len();
                     let mode_before = s.reply_mode;
-                    match admit(&srv, &argv).await {
+                    let (admitted, waited) = admit(&srv, &argv).await;
+                    if waited {
+                        s.now_ms = unix_ms();
+                    }
+                    match admitted {
                         Admit::Run => {
                             dispatch(&srv, &mut s, &mut out, &argv);
                             srv.gate.leave();
@@ -130,7 +134,6 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                             s.script_busy = false;
                         }
                     }
-                    s.now_ms = unix_ms();
                     if let Some(block) = s.block.take() {
                         // Send what came before, then wait: later requests in the
                         // buffer stay queued behind the blocked one, as in Redis.
@@ -399,13 +402,15 @@ enum Admit {
 /// Waits while a script runs, up to `busy-reply-threshold` after its start; then
 /// the command gets BUSY. Commands flagged allow-busy that never touch the
 /// keyspace pass at once.
-async fn admit(srv: &Server, argv: &[bytes::Bytes]) -> Admit {
+/// Also says whether it waited (the command's clock must then be read again).
+async fn admit(srv: &Server, argv: &[bytes::Bytes]) -> (Admit, bool) {
+    let mut waited = false;
     loop {
         if srv.gate.enter() {
-            return Admit::Run;
+            return (Admit::Run, waited);
         }
         if may_bypass(srv, argv) {
-            return Admit::Bypass;
+            return (Admit::Bypass, waited);
         }
         let Some(since) = srv.gate.exclusive_since() else {
             continue;
@@ -413,11 +418,12 @@ async fn admit(srv: &Server, argv: &[bytes::Bytes]) -> Admit {
         let threshold = srv.hot.busy_reply_threshold_ms.load(Relaxed).max(0);
         let elapsed = unix_ms() - since;
         if elapsed >= threshold {
-            return Admit::Busy;
+            return (Admit::Busy, waited);
         }
         srv.gate
             .wait(Duration::from_millis((threshold - elapsed) as u64))
             .await;
+        waited = true;
     }
 }
 
