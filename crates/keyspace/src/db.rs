@@ -204,13 +204,23 @@ pub struct Events {
 }
 
 impl Events {
+    #[inline]
     pub fn clear(&mut self) {
-        self.expired.clear();
         self.hits = 0;
         self.misses = 0;
-        self.touched.clear();
-        self.notices.clear();
-        self.flushed.clear();
+        // Almost always empty: skip the drop loops then (this runs per command).
+        if !self.expired.is_empty() {
+            self.expired.clear();
+        }
+        if !self.touched.is_empty() {
+            self.touched.clear();
+        }
+        if !self.notices.is_empty() {
+            self.notices.clear();
+        }
+        if !self.flushed.is_empty() {
+            self.flushed.clear();
+        }
     }
 
     /// Reports that `key` in `db` changed, with Redis's event name and class

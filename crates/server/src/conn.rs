@@ -118,7 +118,12 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                     }
                     let mut before = out.len();
                     let mode_before = s.reply_mode;
-                    let (admitted, waited) = admit(&srv, &argv).await;
+                    // The common case without building the waiting future.
+                    let (admitted, waited) = if srv.gate.enter() {
+                        (Admit::Run, false)
+                    } else {
+                        admit(&srv, &argv).await
+                    };
                     if waited {
                         s.now_ms = unix_ms();
                     }

@@ -46,30 +46,47 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
     if !s.authenticated && !e.has(flag::NO_AUTH) {
         return reject(srv, s, out, Some(e), errors::NOAUTH);
     }
+    // The checks below concern rare states (a transaction being queued, RESP2
+    // subscribed mode, a busy script): one branch skips them all.
+    if s.multi.is_some() || s.subscriptions > 0 || s.script_busy {
+        if let Some(msg) = state_check(srv, s, top, e) {
+            return reject(srv, s, out, Some(e), &msg);
+        }
+        if let Some(m) = &mut s.multi {
+            if !matches!(
+                top.spec.name,
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            ) {
+                m.queued.push((e.id, argv.to_vec()));
+                s.info.multi.store(m.queued.len() as i64, Relaxed);
+                return out.simple("QUEUED");
+            }
+        }
+    }
+    call(srv, s, out, e, argv);
+}
+
+/// The refusals of the rare states, in Redis's order: no-multi commands inside a
+/// transaction, RESP2 subscribed mode, a busy script.
+fn state_check(
+    srv: &Server,
+    s: &Session,
+    top: &Entry,
+    e: &Entry,
+) -> Option<std::borrow::Cow<'static, str>> {
     if s.multi.is_some() && e.has(flag::NO_MULTI) {
-        return reject(srv, s, out, Some(e), errors::NOT_IN_MULTI);
+        return Some(errors::NOT_IN_MULTI.into());
     }
     if s.subscriptions > 0
         && s.proto == Proto::Resp2
         && !crate::cmd::pubsub::allowed_in_subscribed_mode(top.spec.name)
     {
-        let msg = errors::subscribed_mode(&e.full_name);
-        return reject(srv, s, out, Some(e), &msg);
+        return Some(errors::subscribed_mode(&e.full_name).into());
     }
     if s.script_busy && !e.has(flag::ALLOW_BUSY) {
-        return reject(srv, s, out, Some(e), srv.gate.busy_error());
+        return Some(srv.gate.busy_error().into());
     }
-    if let Some(m) = &mut s.multi {
-        if !matches!(
-            top.spec.name,
-            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-        ) {
-            m.queued.push((e.id, argv.to_vec()));
-            s.info.multi.store(m.queued.len() as i64, Relaxed);
-            return out.simple("QUEUED");
-        }
-    }
-    call(srv, s, out, e, argv);
+    None
 }
 
 fn reject(srv: &Server, s: &mut Session, out: &mut ReplyWriter, e: Option<&Entry>, msg: &str) {
@@ -366,6 +383,7 @@ pub fn quote_repr(b: &[u8]) -> String {
 /// client itself go before the reply that starts at `reply_start`, as Redis
 /// writes them while the command runs. Inside a transaction or a script, blocked
 /// clients wait for the end of the unit (`signals::serve_deferred`).
+#[inline]
 pub fn finish_effects(
     srv: &Arc<Server>,
     s: &mut Session,
@@ -373,16 +391,21 @@ pub fn finish_effects(
     reply_start: usize,
 ) {
     if signals::pending(&s.ev) {
-        let mut own = ReplyWriter::new(s.proto);
-        let me = Some((s.info.id, &mut own));
-        if s.in_exec || s.in_script {
-            signals::after_nested_command(srv, &mut s.ev, me);
-        } else {
-            signals::after_command(srv, &mut s.ev, me);
-        }
-        if !own.is_empty() {
-            out.insert_at(reply_start, &own.buf);
-        }
+        effects_slow(srv, s, out, reply_start);
     }
     s.ev.clear();
+}
+
+#[cold]
+fn effects_slow(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, reply_start: usize) {
+    let mut own = ReplyWriter::new(s.proto);
+    let me = Some((s.info.id, &mut own));
+    if s.in_exec || s.in_script {
+        signals::after_nested_command(srv, &mut s.ev, me);
+    } else {
+        signals::after_command(srv, &mut s.ev, me);
+    }
+    if !own.is_empty() {
+        out.insert_at(reply_start, &own.buf);
+    }
 }
