@@ -333,19 +333,40 @@ fn claim_to<'g>(g: &'g mut Group, id: StreamId, consumer: &[u8], now: i64) -> &'
     p
 }
 
-pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
-    let (key, gname, cname) = (&argv[1], &argv[2], &argv[3]);
+/// XCLAIM's and XAUTOCLAIM's first check: the key holds a stream with the group.
+/// Otherwise replies WRONGTYPE or NOGROUP and returns false.
+fn group_exists_or_reply(ctx: &mut Ctx<'_>, key: &Bytes, gname: &Bytes) -> bool {
     let (s, out) = stream_and_out(ctx, key, Access::Read);
     match s {
-        Err(WrongType) => return ctx.wrong_type(),
+        Err(WrongType) => {
+            ctx.wrong_type();
+            false
+        }
         Ok(s)
             if s.as_ref()
-                .is_some_and(|s| s.groups.contains_key(&gname[..])) => {}
-        Ok(_) => return no_key_or_group(out, key, gname, ""),
+                .is_some_and(|s| s.groups.contains_key(&gname[..])) =>
+        {
+            true
+        }
+        Ok(_) => {
+            no_key_or_group(out, key, gname, "");
+            false
+        }
     }
-    let min_idle = match shoal_ds::num::parse_i64(&argv[4]) {
-        Some(v) => v.max(0),
-        None => return ctx.error(errors::XCLAIM_MIN_IDLE),
+}
+
+/// A min-idle-time argument (negative counts as 0), if it is an integer.
+fn min_idle_of(arg: &[u8]) -> Option<i64> {
+    shoal_ds::num::parse_i64(arg).map(|v| v.max(0))
+}
+
+pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
+    let (key, gname, cname) = (&argv[1], &argv[2], &argv[3]);
+    if !group_exists_or_reply(ctx, key, gname) {
+        return;
+    }
+    let Some(min_idle) = min_idle_of(&argv[4]) else {
+        return ctx.error(errors::XCLAIM_MIN_IDLE);
     };
     let mut ids = Vec::new();
     let mut j = 5;
@@ -502,17 +523,11 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
 
 pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     let (key, gname, cname) = (&argv[1], &argv[2], &argv[3]);
-    let (s, out) = stream_and_out(ctx, key, Access::Read);
-    match s {
-        Err(WrongType) => return ctx.wrong_type(),
-        Ok(s)
-            if s.as_ref()
-                .is_some_and(|s| s.groups.contains_key(&gname[..])) => {}
-        Ok(_) => return no_key_or_group(out, key, gname, ""),
+    if !group_exists_or_reply(ctx, key, gname) {
+        return;
     }
-    let min_idle = match shoal_ds::num::parse_i64(&argv[4]) {
-        Some(v) => v.max(0),
-        None => return ctx.error(errors::XAUTOCLAIM_MIN_IDLE),
+    let Some(min_idle) = min_idle_of(&argv[4]) else {
+        return ctx.error(errors::XAUTOCLAIM_MIN_IDLE);
     };
     let start = match range_start(&argv[5]) {
         Ok(id) => id,
