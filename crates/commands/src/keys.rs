@@ -30,6 +30,14 @@ pub fn key_positions(spec: &CommandSpec, argv: &[Bytes], out: &mut Vec<usize>) {
     find_into(spec, argv, false, out);
 }
 
+/// Whether a call must run under every shard's lock: a command with keys whose
+/// call yielded none (`PFMERGE dest`, whose sources' spec starts past the end;
+/// malformed calls) may still touch its arguments as keys, and no declared key
+/// tells which shard they are in.
+pub fn needs_all_shards(spec: &CommandSpec, positions: &[usize]) -> bool {
+    positions.is_empty() && !spec.key_specs.is_empty()
+}
+
 /// Like [`key_positions`] with each key's flags. With `include_not_keys`, arguments
 /// that key specs mark `not_key` (the shard channels of SPUBLISH and SSUBSCRIBE, which
 /// cluster routing hashes like keys) are included. Returns false when the call is

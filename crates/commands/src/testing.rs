@@ -26,6 +26,8 @@ pub struct TestDb {
     /// The keyspace notifications of the last call (record them by setting
     /// `ev.want.classes`).
     pub last_notices: Vec<shoal_keyspace::Notice>,
+    /// The keys the last call marked modified (recorded when `ev.want.touched`).
+    pub last_touched: Vec<(usize, Bytes)>,
     /// Let blocking commands wait (`Ctx::may_block`; false answers as inside MULTI).
     pub may_block: bool,
     /// Run the next calls as the re-run of a woken blocked client (`Ctx::woken`).
@@ -48,6 +50,7 @@ impl Default for TestDb {
             last_dirty: 0,
             last_propagate: Propagate::AsIs,
             last_notices: Vec::new(),
+            last_touched: Vec::new(),
             may_block: false,
             woken: false,
             last_block: None,
@@ -77,6 +80,7 @@ impl TestDb {
         self.last_dirty = 0;
         self.last_propagate = Propagate::AsIs;
         self.last_notices.clear();
+        self.last_touched.clear();
         self.last_block = None;
         let mut out = ReplyWriter::new(self.proto);
         let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
@@ -108,7 +112,9 @@ impl TestDb {
         };
         let mut keys = Vec::new();
         crate::keys::key_positions(spec, argv, &mut keys);
-        let locked = if keys.is_empty() {
+        let locked = if crate::keys::needs_all_shards(spec, &keys) {
+            self.ks.lock_all()
+        } else if keys.is_empty() {
             Locked::empty()
         } else {
             self.ks.lock_keys(keys.iter().map(|&i| &argv[i]))
@@ -142,6 +148,7 @@ impl TestDb {
         self.last_block = ctx.block.take();
         drop(ctx);
         self.last_notices = std::mem::take(&mut self.ev.notices);
+        self.last_touched = std::mem::take(&mut self.ev.touched);
         self.ev.clear();
         out.buf
     }

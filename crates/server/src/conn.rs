@@ -435,16 +435,11 @@ async fn admit(srv: &Server, argv: &[bytes::Bytes]) -> (Admit, bool) {
 /// Allow-busy commands that do not read the keyspace (WATCH does, for the
 /// watched keys' deadlines, so it waits like any other command).
 fn may_bypass(srv: &Server, argv: &[bytes::Bytes]) -> bool {
-    let Some(top) = srv.registry.lookup(&argv[0]) else {
-        return true; // "unknown command" touches nothing
-    };
-    let e = if !top.subs.is_empty() && argv.len() >= 2 {
-        match srv.registry.sub(top, &argv[1]) {
-            Some(sub) => sub,
-            None => return true, // "unknown subcommand" touches nothing either
+    match srv.registry.resolve(argv) {
+        crate::registry::Resolved::Found { top, e } => {
+            e.has(shoal_commands::spec::flag::ALLOW_BUSY) && top.spec.name != "watch"
         }
-    } else {
-        top
-    };
-    e.has(shoal_commands::spec::flag::ALLOW_BUSY) && top.spec.name != "watch"
+        // Unknown commands and subcommands touch nothing.
+        _ => true,
+    }
 }

@@ -9,7 +9,7 @@
 
 use crate::client::{cflag, ClientInfo};
 use crate::cmd::SCtx;
-use crate::registry::{Entry, Exec};
+use crate::registry::{Entry, Exec, Resolved};
 use crate::server::{unix_ms, Server};
 use crate::session::Session;
 use crate::signals;
@@ -26,20 +26,16 @@ use std::time::Instant;
 
 /// Runs one request from `s`'s connection, writing its reply into `out`.
 pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv: &[Bytes]) {
-    let reg = &srv.registry;
-    let Some(top) = reg.lookup(&argv[0]) else {
-        return reject(srv, s, out, None, &errors::unknown_command(argv));
-    };
-    let mut e = top;
-    if !top.subs.is_empty() && argv.len() >= 2 {
-        match reg.sub(top, &argv[1]) {
-            Some(sub) => e = sub,
-            None => {
-                let msg = errors::unknown_subcommand(&argv[1], &top.full_name.to_ascii_uppercase());
-                return reject(srv, s, out, None, &msg);
-            }
+    let (top, e) = match srv.registry.resolve(argv) {
+        Resolved::Found { top, e } => (top, e),
+        Resolved::UnknownCommand => {
+            return reject(srv, s, out, None, &errors::unknown_command(argv));
         }
-    }
+        Resolved::UnknownSubcommand(top) => {
+            let msg = errors::unknown_subcommand(&argv[1], &top.full_name.to_ascii_uppercase());
+            return reject(srv, s, out, None, &msg);
+        }
+    };
     if !e.spec.arity_ok(argv.len()) {
         return reject(srv, s, out, Some(e), &errors::wrong_arity(&e.full_name));
     }
@@ -167,7 +163,11 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 s.shard_list.push(shard);
             }
             let watched_before = crate::watch::before_command(srv, e.spec.name);
-            let locked = srv.ks.lock_shard_list(&mut s.shard_list);
+            let locked = if shoal_commands::keys::needs_all_shards(e.spec, &s.keys) {
+                srv.ks.lock_all()
+            } else {
+                srv.ks.lock_shard_list(&mut s.shard_list)
+            };
             s.ev.want = signals::want(srv);
             let mut ctx = Ctx {
                 ks: &srv.ks,

@@ -188,7 +188,6 @@ impl PubSub {
     /// Queues `bytes` for `c`, disconnecting it if its pending output passes the
     /// pubsub limits.
     pub fn send_limited(&self, c: &ClientInfo, bytes: Bytes) {
-        let n = bytes.len() as u64;
         if !c.send_push(bytes) {
             return;
         }
@@ -218,7 +217,6 @@ impl PubSub {
             );
             c.kill();
         }
-        let _ = n;
     }
 
     /// Channels with at least one subscriber matching `pattern` (all if None).

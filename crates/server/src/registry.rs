@@ -40,6 +40,18 @@ impl Entry {
     }
 }
 
+/// What [`Registry::resolve`] found.
+pub enum Resolved<'r> {
+    /// `top` is the command, `e` the entry to run (`top` itself, or a subcommand).
+    Found {
+        top: &'r Entry,
+        e: &'r Entry,
+    },
+    UnknownCommand,
+    /// A container (its entry) given a subcommand it does not have.
+    UnknownSubcommand(&'r Entry),
+}
+
 /// Invariant: the entry of the table's top-level command `i` has id `i`
 /// (subcommands come after all top-level commands), so a spec found by the table's
 /// allocation-free lookup maps to its entry by position.
@@ -102,6 +114,21 @@ impl Registry {
             .iter()
             .map(|&i| &self.entries[i])
             .find(|s| s.spec.name.as_bytes().eq_ignore_ascii_case(name))
+    }
+
+    /// The command a request names, as Redis's `lookupCommand` finds it: the
+    /// subcommand's entry for containers given one.
+    pub fn resolve(&self, argv: &[bytes::Bytes]) -> Resolved<'_> {
+        let Some(top) = self.lookup(&argv[0]) else {
+            return Resolved::UnknownCommand;
+        };
+        if top.subs.is_empty() || argv.len() < 2 {
+            return Resolved::Found { top, e: top };
+        }
+        match self.sub(top, &argv[1]) {
+            Some(e) => Resolved::Found { top, e },
+            None => Resolved::UnknownSubcommand(top),
+        }
     }
 
     /// The entry for a full name like "config|get".

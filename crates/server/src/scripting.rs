@@ -246,24 +246,11 @@ fn xread_blocks(argv: &[Bytes], xreadgroup: bool) -> bool {
     false
 }
 
-impl<'a> ScriptHost<'a> {
-    /// The command (or subcommand) `argv` names, as Redis's lookup finds it.
-    fn lookup(&self, argv: &[Bytes]) -> Option<&'a Entry> {
-        let srv: &'a Arc<Server> = self.srv;
-        let reg = &srv.registry;
-        let top = reg.lookup(&argv[0])?;
-        if !top.subs.is_empty() && argv.len() >= 2 {
-            reg.sub(top, &argv[1])
-        } else {
-            Some(top)
-        }
-    }
-}
-
-impl Host for ScriptHost<'_> {
+impl<'a> Host for ScriptHost<'a> {
     fn call(&mut self, argv: &[Bytes], resp: Proto) -> Frame {
         use shoal_script::errors;
-        let Some(e) = self.lookup(argv) else {
+        let srv: &'a Arc<Server> = self.srv;
+        let crate::registry::Resolved::Found { e, .. } = srv.registry.resolve(argv) else {
             return rejected(None, errors::UNKNOWN_COMMAND);
         };
         self.call_entry(e, argv, resp)
@@ -281,9 +268,9 @@ impl Host for ScriptHost<'_> {
 
     fn acl_check_cmd(&mut self, argv: &[Bytes]) -> Result<bool, Vec<u8>> {
         // Every user may run every command until ACLs exist; the command must exist.
-        match self.lookup(argv) {
-            Some(_) => Ok(true),
-            None => Err(b"Invalid command passed to redis.acl_check_cmd()".to_vec()),
+        match self.srv.registry.resolve(argv) {
+            crate::registry::Resolved::Found { .. } => Ok(true),
+            _ => Err(b"Invalid command passed to redis.acl_check_cmd()".to_vec()),
         }
     }
 

@@ -122,7 +122,10 @@ impl Session {
             settings,
             settings_gen: gen,
             ev: Events::default(),
-            rng: SmallRng::from_entropy(),
+            // Seeded from the thread's generator: no system call per session (a
+            // script run makes one too).
+            rng: SmallRng::from_rng(rand::thread_rng())
+                .unwrap_or_else(|_| SmallRng::from_entropy()),
             keys: Vec::new(),
             key_shards: Vec::new(),
             shard_list: Vec::new(),

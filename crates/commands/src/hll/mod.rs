@@ -196,12 +196,6 @@ fn pfcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
 /// PFMERGE destkey [sourcekey ...]
 fn pfmerge(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     let dest = &argv[1];
-    if argv.len() == 2 {
-        // `PFMERGE dest` alone: the sources' key spec starts past the end, so key
-        // extraction (like Redis's COMMAND GETKEYS) finds no key and dispatch
-        // locked nothing. Nothing is held yet, so taking every shard is safe.
-        ctx.lock_all();
-    }
     let max_bytes = sparse_max(ctx);
     let mut max = vec![0u8; format::REGISTERS];
     let mut use_dense = false;

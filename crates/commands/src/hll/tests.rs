@@ -3,13 +3,13 @@
 //! command reports, and a no-panic sweep over mangled values.
 
 use super::format::{self, Hll};
-use crate::ctx::{Ctx, Propagate};
+use crate::ctx::Propagate;
 use crate::testing::{bulk, err, int, ok, TestDb};
 use bytes::Bytes;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use shoal_keyspace::{class, Locked, Now, Want};
-use shoal_resp::{Frame, ReplyWriter};
+use shoal_keyspace::{class, Want};
+use shoal_resp::Frame;
 
 fn fnv(b: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -299,51 +299,22 @@ fn dirty_like_redis() {
 /// Runs one command with every event recorded: `(reply, notices, touched keys)`.
 fn call_with_events(t: &mut TestDb, args: &[&str]) -> (Vec<u8>, Vec<String>, Vec<String>) {
     let argv: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.to_string())).collect();
-    let name = args[0].to_ascii_lowercase();
-    let spec = crate::table::lookup(name.as_bytes()).expect("known command");
-    let h = crate::handler(&name).expect("implemented");
-    let mut keys = Vec::new();
-    crate::keys::key_positions(spec, &argv, &mut keys);
-    let locked = if keys.is_empty() {
-        Locked::empty()
-    } else {
-        t.ks.lock_keys(keys.iter().map(|&i| &argv[i]))
-    };
-    let mut out = ReplyWriter::new(t.proto);
     t.ev.want = Want {
         touched: true,
         classes: class::ALL,
     };
-    let mut ctx = Ctx {
-        ks: &t.ks,
-        locked,
-        db: 0,
-        now: Now::new(t.now_ms),
-        out: &mut out,
-        ev: &mut t.ev,
-        settings: &t.settings,
-        rng: &mut t.rng,
-        dirty: 0,
-        propagate: Propagate::AsIs,
-        key_shards: &[],
-        block: None,
-        may_block: false,
-        woken: false,
-    };
-    h(&mut ctx, &argv);
-    drop(ctx);
-    let notices =
-        t.ev.notices
-            .iter()
-            .map(|n| format!("{}:{}", n.event, String::from_utf8_lossy(&n.key)))
-            .collect();
-    let touched =
-        t.ev.touched
-            .iter()
-            .map(|(_, k)| String::from_utf8_lossy(k).into_owned())
-            .collect();
-    t.ev.clear();
-    (out.buf.to_vec(), notices, touched)
+    let raw = t.call_raw(&argv);
+    let notices = t
+        .last_notices
+        .iter()
+        .map(|n| format!("{}:{}", n.event, String::from_utf8_lossy(&n.key)))
+        .collect();
+    let touched = t
+        .last_touched
+        .iter()
+        .map(|(_, k)| String::from_utf8_lossy(k).into_owned())
+        .collect();
+    (raw.to_vec(), notices, touched)
 }
 
 #[test]

@@ -308,6 +308,18 @@ pub(super) fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     out.set_deferred_array(d, n);
 }
 
+/// Marks `consumer` seen now; returns true if it does not exist yet (the claim
+/// about to happen creates it).
+fn note_consumer(g: &mut Group, consumer: &[u8], now: i64) -> bool {
+    match g.consumers.get_mut(consumer) {
+        Some(c) => {
+            c.seen_time = now;
+            false
+        }
+        None => true,
+    }
+}
+
 /// Moves `id`'s PEL entry to `consumer` (creating the consumer if needed).
 fn claim_to<'g>(g: &'g mut Group, id: StreamId, consumer: &[u8], now: i64) -> &'g mut Pending {
     if !g.consumers.contains_key(consumer) {
@@ -467,12 +479,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
                 continue;
             }
         }
-        if !g.consumers.contains_key(&cname[..]) {
-            created = true;
-        }
-        if let Some(c) = g.consumers.get_mut(&cname[..]) {
-            c.seen_time = now;
-        }
+        created |= note_consumer(g, cname, now);
         let last = g.last_id;
         let p = claim_to(g, id, cname, now);
         p.delivery_time = delivery;
@@ -602,12 +609,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         if min_idle > 0 && now.saturating_sub(t) < min_idle {
             continue;
         }
-        if !g.consumers.contains_key(&cname[..]) {
-            created = true;
-        }
-        if let Some(c) = g.consumers.get_mut(&cname[..]) {
-            c.seen_time = now;
-        }
+        created |= note_consumer(g, cname, now);
         let last = g.last_id;
         let p = claim_to(g, id, cname, now);
         p.delivery_time = now;
