@@ -9,7 +9,7 @@
 //! `\u` escapes to UTF-8 with surrogate pairs, `null` to the `cjson.null` light
 //! userdata; error texts and character positions as cjson's.
 
-use mlua::{LightUserData, Lua, MultiValue, Table, Value};
+use mlua::{ffi, LightUserData, Lua, MultiValue, Table, Value};
 
 use crate::errors::LuaErr;
 use crate::numfmt::fmt_g;
@@ -65,11 +65,41 @@ pub(crate) fn null() -> Value {
     Value::LightUserData(LightUserData(std::ptr::null_mut()))
 }
 
+/// Its address marks a -0 argument of `cjson.encode` (the C wrapper in cwrap.rs
+/// swaps the number for it, since mlua would pass it as the integer 0).
+static NEGATIVE_ZERO: u8 = 0;
+
+fn negative_zero() -> LightUserData {
+    LightUserData(std::ptr::addr_of!(NEGATIVE_ZERO) as *mut std::ffi::c_void)
+}
+
+/// Whether `t[key]` (raw) is the number -0. mlua reads an integral number of a
+/// Lua 5.1 state as an integer, so a zero's sign is only visible on the C side.
+fn stored_negative_zero(lua: &Lua, t: &Table, key: Value) -> mlua::Result<bool> {
+    // SAFETY: exec_raw runs the closure in a frame holding exactly the two pushed
+    // arguments; it replaces them with one boolean.
+    unsafe {
+        lua.exec_raw::<bool>((t, key), |state| {
+            ffi::lua_rawget(state, 1);
+            let neg = ffi::lua_type(state, -1) == ffi::LUA_TNUMBER && {
+                let d = ffi::lua_tonumber(state, -1);
+                d == 0.0 && d.is_sign_negative()
+            };
+            ffi::lua_pop(state, 2);
+            ffi::lua_pushboolean(state, i32::from(neg));
+        })
+    }
+}
+
 pub(crate) fn lib(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set("_NAME", "cjson")?;
     t.raw_set("_VERSION", "2.1.0")?;
     t.raw_set("null", null())?;
+    // Functions whose -0 arguments the wrapper replaces by a marker (prelude.lua).
+    let negzero = lua.create_table()?;
+    negzero.raw_set("encode", negative_zero())?;
+    t.raw_set("__negzero", negzero)?;
     t.raw_set(
         "encode",
         rawfn(lua, |lua, args| {
@@ -78,7 +108,7 @@ pub(crate) fn lib(lua: &Lua) -> mlua::Result<Table> {
             }
             let cfg = config(lua);
             let mut out = Vec::new();
-            encode(&cfg, &args[0], 0, &mut out)?;
+            encode(lua, &cfg, &args[0], &mut out)?;
             Ok(one(Value::String(lua.create_string(out)?)))
         })?,
     )?;
@@ -291,7 +321,7 @@ fn array_length(cfg: &Config, t: &Table) -> Result<Option<i64>, LuaErr> {
 
 /// Encodes `root` into `out`. Iterative (a stack of pending jobs) so deep tables cost
 /// heap, not the thread's stack.
-fn encode(cfg: &Config, root: &Value, _depth: i64, out: &mut Vec<u8>) -> Result<(), LuaErr> {
+fn encode(lua: &Lua, cfg: &Config, root: &Value, out: &mut Vec<u8>) -> Result<(), LuaErr> {
     enum Job {
         Value(Value, i64),
         Key(Value),
@@ -332,6 +362,7 @@ fn encode(cfg: &Config, root: &Value, _depth: i64, out: &mut Vec<u8>) -> Result<
         match &v {
             Value::Nil => out.extend_from_slice(b"null"),
             Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
+            Value::LightUserData(p) if *p == negative_zero() => encode_number(cfg, -0.0, out)?,
             Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Value::Integer(i) => encode_number(cfg, *i as f64, out)?,
             Value::Number(n) => encode_number(cfg, *n, out)?,
@@ -348,7 +379,13 @@ fn encode(cfg: &Config, root: &Value, _depth: i64, out: &mut Vec<u8>) -> Result<
                         out.push(b'[');
                         jobs.push(Job::Lit(b"]"));
                         for i in (1..=len).rev() {
-                            jobs.push(Job::Value(t.raw_get(i)?, depth));
+                            let mut v: Value = t.raw_get(i)?;
+                            if v == Value::Integer(0)
+                                && stored_negative_zero(lua, t, Value::Integer(i))?
+                            {
+                                v = Value::Number(-0.0);
+                            }
+                            jobs.push(Job::Value(v, depth));
                             if i > 1 {
                                 jobs.push(Job::Lit(b","));
                             }
@@ -360,7 +397,11 @@ fn encode(cfg: &Config, root: &Value, _depth: i64, out: &mut Vec<u8>) -> Result<
                         let pairs: Vec<(Value, Value)> =
                             t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
                         let n = pairs.len();
-                        for (idx, (k, val)) in pairs.into_iter().enumerate().rev() {
+                        for (idx, (k, mut val)) in pairs.into_iter().enumerate().rev() {
+                            if val == Value::Integer(0) && stored_negative_zero(lua, t, k.clone())?
+                            {
+                                val = Value::Number(-0.0);
+                            }
                             jobs.push(Job::Value(val, depth));
                             jobs.push(Job::Key(k));
                             if idx > 0 && idx < n {

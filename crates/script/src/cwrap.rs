@@ -13,10 +13,11 @@ use std::os::raw::c_int;
 
 use mlua::ffi;
 
-/// Upvalue 1: the Rust function; upvalue 2: the error marker; upvalue 3: when true,
-/// numeric arguments equal to -0.0 are passed as the string "-0" (mlua's Lua 5.1
-/// conversion makes an integral number an integer, losing the sign of zero, while
-/// `redis.call` must format it as Redis does).
+/// Upvalue 1: the Rust function; upvalue 2: the error marker; upvalue 3 says what
+/// becomes of numeric arguments equal to -0.0 (mlua's Lua 5.1 conversion makes an
+/// integral number an integer, losing the sign of zero): a light userdata replaces
+/// them (`cjson.encode` knows its marker, see `cjson::negative_zero`), any other true
+/// value passes them as the string "-0" (`redis.call` formats them as Redis does).
 unsafe extern "C-unwind" fn finish(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: called by Lua as a C closure created by `make_wrapper` with three
     // upvalues; every index used is within the frame's stack, grown by
@@ -25,11 +26,16 @@ unsafe extern "C-unwind" fn finish(l: *mut ffi::lua_State) -> c_int {
         let n = ffi::lua_gettop(l);
         ffi::luaL_checkstack(l, 2, c"wrapper".as_ptr());
         if ffi::lua_toboolean(l, ffi::lua_upvalueindex(3)) != 0 {
+            let marker = ffi::lua_type(l, ffi::lua_upvalueindex(3)) == ffi::LUA_TLIGHTUSERDATA;
             for i in 1..=n {
                 if ffi::lua_type(l, i) == ffi::LUA_TNUMBER {
                     let d = ffi::lua_tonumber(l, i);
                     if d == 0.0 && d.is_sign_negative() {
-                        ffi::lua_pushstring(l, c"-0".as_ptr());
+                        if marker {
+                            ffi::lua_pushvalue(l, ffi::lua_upvalueindex(3));
+                        } else {
+                            ffi::lua_pushstring(l, c"-0".as_ptr());
+                        }
                         ffi::lua_replace(l, i);
                     }
                 }

@@ -30,10 +30,14 @@ H.G = G
 local make_wrapper = H.make_wrapper
 local function wrap(raw) return make_wrapper(raw, E) end
 H.wrap = wrap
+-- A library may name, in its `__negzero` table, functions whose -0 arguments are
+-- replaced by a marker (see cwrap.rs); the table itself is not exported.
 local function wrap_lib(t)
   local out = {}
+  local negzero = t.__negzero or {}
   for k, v in next_, t do
-    if type(v) == "function" then out[k] = wrap(v) else out[k] = v end
+    if k == "__negzero" then
+    elseif type(v) == "function" then out[k] = make_wrapper(v, E, negzero[k]) else out[k] = v end
   end
   return out
 end
