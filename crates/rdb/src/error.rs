@@ -1,0 +1,60 @@
+//! Errors of reading RDB bytes: what was wrong and where.
+
+use std::fmt;
+
+/// A malformed or unsupported input, or an I/O failure, at a byte offset of the
+/// file or payload.
+#[derive(Debug)]
+pub struct Error {
+    pub kind: ErrorKind,
+    /// Offset from the start of the file (or payload) where the problem was found.
+    pub offset: u64,
+}
+
+#[derive(Debug)]
+pub enum ErrorKind {
+    /// Not an RDB file (bad magic) or a version outside what we read.
+    BadHeader(String),
+    /// The input ended inside a structure.
+    Truncated,
+    /// A structure that cannot be what it claims (bad lengths, bad encodings,
+    /// duplicate members, entries out of order...).
+    Corrupt(String),
+    /// The CRC64 at the end does not match the content.
+    Checksum {
+        expected: u64,
+        computed: u64,
+    },
+    /// Valid but not supported by Shoal (module types and module aux data).
+    Unsupported(String),
+    Io(std::io::Error),
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, offset: u64) -> Error {
+        Error { kind, offset }
+    }
+
+    pub fn corrupt(what: impl Into<String>, offset: u64) -> Error {
+        Error::new(ErrorKind::Corrupt(what.into()), offset)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ErrorKind::BadHeader(s) => write!(f, "bad RDB header: {s}")?,
+            ErrorKind::Truncated => write!(f, "unexpected end of data")?,
+            ErrorKind::Corrupt(s) => write!(f, "corrupt data: {s}")?,
+            ErrorKind::Checksum { expected, computed } => write!(
+                f,
+                "wrong checksum: file says {expected:016x}, content gives {computed:016x}"
+            )?,
+            ErrorKind::Unsupported(s) => write!(f, "unsupported: {s}")?,
+            ErrorKind::Io(e) => write!(f, "I/O error: {e}")?,
+        }
+        write!(f, " at offset {}", self.offset)
+    }
+}
+
+impl std::error::Error for Error {}
