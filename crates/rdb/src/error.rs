@@ -40,20 +40,25 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            ErrorKind::BadHeader(s) => write!(f, "bad RDB header: {s}")?,
-            ErrorKind::Truncated => write!(f, "unexpected end of data")?,
-            ErrorKind::Corrupt(s) => write!(f, "corrupt data: {s}")?,
+        match self {
+            ErrorKind::BadHeader(s) => write!(f, "Wrong RDB header: {s}"),
+            ErrorKind::Truncated => write!(f, "Unexpected EOF reading RDB file"),
+            ErrorKind::Corrupt(s) => write!(f, "Corrupt RDB data: {s}"),
             ErrorKind::Checksum { expected, computed } => write!(
                 f,
-                "wrong checksum: file says {expected:016x}, content gives {computed:016x}"
-            )?,
-            ErrorKind::Unsupported(s) => write!(f, "unsupported: {s}")?,
-            ErrorKind::Io(e) => write!(f, "I/O error: {e}")?,
+                "Wrong RDB checksum expected: ({expected:016x}) got: ({computed:016x})"
+            ),
+            ErrorKind::Unsupported(s) => write!(f, "Unsupported in RDB: {s}"),
+            ErrorKind::Io(e) => write!(f, "I/O error reading RDB: {e}"),
         }
-        write!(f, " at offset {}", self.offset)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at offset {}", self.kind, self.offset)
     }
 }
 

@@ -10,10 +10,12 @@
 //! - [`encode`]: a value to its RDB type byte and body; [`FileWriter`] for files.
 //! - [`decode`]: the reverse, validating as it goes; [`FileReader`] for files.
 //! - [`dump`]: DUMP/RESTORE payloads (value + RDB version + CRC64).
+//! - [`check`]: the report of `shoal-check-rdb`.
 //!
 //! Invariant: nothing read from a file or a payload can panic this crate; every
 //! malformed input is an [`Error`] naming what was wrong and at which offset.
 
+pub mod check;
 pub mod consts;
 pub mod decode;
 pub mod dump;
