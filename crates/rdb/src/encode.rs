@@ -206,12 +206,17 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, opts: &WriteOptions) {
 }
 
 /// A sorted-set score as Redis 7.0 writes it into a listpack (`d2string`): "0"
-/// for both zeros, integers below 2^52 in full, otherwise `%.17g` ("inf",
+/// for both zeros, integral values within +-(2^63-1)/2 in full decimal
+/// (1.2345678901234568e17 is "123456789012345680"), otherwise `%.17g` ("inf",
 /// "1.5", "0.10000000000000001", "1e+20"). The listpack then stores texts that
 /// are canonical integers as integers.
 fn score_text(score: f64, out: &mut Vec<u8>) {
+    const HALF: f64 = (i64::MAX / 2) as f64;
     if score == 0.0 {
         out.push(b'0');
+    } else if score.fract() == 0.0 && (-HALF..=HALF).contains(&score) {
+        let mut b = itoa::Buffer::new();
+        out.extend_from_slice(b.format(score as i64).as_bytes());
     } else {
         shoal_ds::num::write_double_17g(score, out);
     }
