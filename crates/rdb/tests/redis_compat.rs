@@ -6,6 +6,7 @@
 //!   DIGEST-VALUE as the value Redis built by commands;
 //! - an RDB file made with [`FileWriter`] holding all of them loads into Redis,
 //!   with the same digests and the expiry kept.
+//!
 //! Skipped (with a note) when /usr/bin/redis-server is absent.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -167,7 +168,7 @@ fn cases() -> Vec<Case> {
     let mut out = Vec::new();
     let string = |key: &'static str, s: Vec<u8>| Case {
         key,
-        setup: vec![cmd_with(&[b"SET", key.as_bytes()], &[s.clone()])],
+        setup: vec![cmd_with(&[b"SET", key.as_bytes()], std::slice::from_ref(&s))],
         value: Value::Str(Str::from_bytes(&s)),
         same_bytes: true,
     };
