@@ -65,9 +65,15 @@ pub fn verify(payload: &[u8]) -> Result<(u8, &[u8]), PayloadError> {
 }
 
 /// The value of a DUMP payload.
+///
+/// As in Redis, the value is read from the payload as a whole: bytes left
+/// before the footer are ignored, and a value whose last string runs into the
+/// footer is read with those bytes (Redis reads its payload that way, and
+/// what it accepts is what RESTORE must accept).
 pub fn restore(payload: &[u8], opts: &ReadOptions) -> Result<Value, PayloadError> {
-    let (type_byte, body) = verify(payload)?;
-    crate::decode::value_from_bytes(type_byte, body, opts).map_err(|mut e| {
+    let (type_byte, _) = verify(payload)?;
+    let mut src = crate::decode::Source::new(&payload[1..]);
+    crate::decode::read_value(&mut src, type_byte, opts).map_err(|mut e| {
         // Offsets count from the start of the payload (after the type byte).
         e.offset += 1;
         PayloadError::BadData(e)

@@ -168,7 +168,10 @@ fn cases() -> Vec<Case> {
     let mut out = Vec::new();
     let string = |key: &'static str, s: Vec<u8>| Case {
         key,
-        setup: vec![cmd_with(&[b"SET", key.as_bytes()], std::slice::from_ref(&s))],
+        setup: vec![cmd_with(
+            &[b"SET", key.as_bytes()],
+            std::slice::from_ref(&s),
+        )],
         value: Value::Str(Str::from_bytes(&s)),
         same_bytes: true,
     };
