@@ -32,7 +32,7 @@ mod notify_tests;
 mod robustness;
 
 pub use ctx::{BlockOn, Ctx, Propagate, TimeoutReply, WrongType};
-pub use settings::Settings;
+pub use settings::{SanitizeDump, Settings};
 pub use spec::CommandSpec;
 
 /// A keyspace command handler. `argv[0]` is the command name as the client sent it.

@@ -38,6 +38,33 @@ pub struct Settings {
     pub stream_node_max_entries: i64,
     /// `hll-sparse-max-bytes`: a HyperLogLog turns dense beyond this size.
     pub hll_sparse_max_bytes: i64,
+    /// `rdbcompression`: DUMP payloads (and RDB files) LZF-compress strings.
+    pub rdbcompression: bool,
+    /// `sanitize-dump-payload`: how deeply RESTORE validates payloads.
+    pub sanitize_dump_payload: SanitizeDump,
+}
+
+/// The values of `sanitize-dump-payload`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SanitizeDump {
+    /// Check structure as values are read, not every compact blob in full.
+    #[default]
+    No,
+    /// Validate every payload entirely before use.
+    Yes,
+    /// Validate payloads from clients (not from a master).
+    Clients,
+}
+
+impl SanitizeDump {
+    /// From the directive's text; anything unknown reads as `no`.
+    pub fn parse(s: &str) -> SanitizeDump {
+        match s {
+            "yes" => SanitizeDump::Yes,
+            "clients" => SanitizeDump::Clients,
+            _ => SanitizeDump::No,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -61,6 +88,8 @@ impl Default for Settings {
             stream_node_max_bytes: 4096,
             stream_node_max_entries: 100,
             hll_sparse_max_bytes: 3000,
+            rdbcompression: true,
+            sanitize_dump_payload: SanitizeDump::No,
         }
     }
 }

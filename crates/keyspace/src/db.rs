@@ -73,6 +73,25 @@ impl Entry {
         self.meta = (self.meta & !CLOCK_MASK) | clock;
     }
 
+    /// Sets the LRU clock so that the key reads as idle for `idle_secs` (RESTORE's
+    /// IDLETIME, an RDB file's IDLE): past the clock's start it wraps to half
+    /// the clock's range back, as Redis does.
+    pub fn set_idle_seconds(&mut self, idle_secs: u64, now_ms: i64) {
+        let now = u64::from(lru_clock(now_ms));
+        let clock = match now.checked_sub(idle_secs) {
+            Some(c) => c,
+            None => (now + u64::from(CLOCK_MASK) / 2) % u64::from(CLOCK_MASK),
+        };
+        self.meta = (self.meta & !CLOCK_MASK) | (clock as u32 & CLOCK_MASK);
+    }
+
+    /// Sets the LFU counter, accessed this minute (RESTORE's FREQ, an RDB file's
+    /// FREQ).
+    pub fn set_lfu_counter(&mut self, counter: u8, now_ms: i64) {
+        let clock = (lfu_minutes(now_ms) << 8) | u32::from(counter);
+        self.meta = (self.meta & !CLOCK_MASK) | clock;
+    }
+
     /// Seconds since the last access, as OBJECT IDLETIME reports it.
     pub fn idle_seconds(&self, now_ms: i64) -> u64 {
         let now = lru_clock(now_ms);

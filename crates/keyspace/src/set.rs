@@ -133,6 +133,15 @@ impl Set {
         matches!(&*self.0, Repr::Ints(_))
     }
 
+    /// An intset's member width in bytes (2, 4 or 8; it only grows, as in Redis,
+    /// so it is part of the value's RDB form); `None` for a hashtable.
+    pub fn intset_width(&self) -> Option<u8> {
+        match &*self.0 {
+            Repr::Ints(s) => Some(s.width),
+            Repr::Table(_) => None,
+        }
+    }
+
     /// Redis's `OBJECT ENCODING` name for the current representation.
     pub fn encoding(&self) -> &'static str {
         match &*self.0 {

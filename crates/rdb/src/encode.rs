@@ -1,16 +1,31 @@
 //! Values to RDB bytes (version 10, as Redis 7.0 writes them), and whole files.
-//! (Filled in by the encoding side.)
 //!
 //! Compact values are written in Redis 7.0's compact RDB types (hash and sorted
 //! set listpacks, quicklist 2 with listpack nodes, intsets), so that Redis loads
 //! them as fast as its own files and DUMP payloads are byte-identical to Redis's.
+//!
+//! By value and encoding:
+//! - string: `STRING` (integer encodings for 32-bit integers, LZF when longer
+//!   than 20 bytes and it saves 4 bytes, raw otherwise);
+//! - list: `LIST_QUICKLIST_2` (see [`write_list`] for the node boundaries);
+//! - set: `SET_INTSET` (the intset blob: width, count, sorted members LE) or
+//!   `SET` (count, members in table order);
+//! - hash: `HASH_LISTPACK` (field, value, ... in insertion order) or `HASH`;
+//! - sorted set: `ZSET_LISTPACK` (member, score text, ... ascending) or
+//!   `ZSET_2` (count, then member and 8-byte LE double, highest score first);
+//! - stream: `STREAM_LISTPACKS_2` (see [`stream`]).
+//!
+//! Every blob and string goes through [`write_string`], so listpacks longer than
+//! 20 bytes are LZF-compressed exactly when Redis compresses them.
 
 use std::io::{self, Write};
 
 use shoal_ds::crc64::crc64;
-use shoal_keyspace::{Str, Value};
+use shoal_keyspace::{Elem, Str, Value};
 
-use crate::consts;
+use crate::{consts, listpack};
+
+mod stream;
 
 /// What `rdbcompression` and `rdbchecksum` say.
 #[derive(Clone, Copy, Debug)]
@@ -107,8 +122,10 @@ pub fn write_int_string(out: &mut Vec<u8>, v: i64) {
     }
 }
 
-/// Appends a value's type byte and body.
+/// Appends a value's type byte and body, in the RDB type Redis 7.0 uses for the
+/// value's encoding (see the module documentation for the list).
 pub fn write_value(out: &mut Vec<u8>, v: &Value, opts: &WriteOptions) {
+    let z = opts.compression;
     match v {
         Value::Str(Str::Int(i)) => {
             out.push(consts::TYPE_STRING);
@@ -116,9 +133,170 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, opts: &WriteOptions) {
         }
         Value::Str(s) => {
             out.push(consts::TYPE_STRING);
-            s.with_bytes(|b| write_string(out, b, opts.compression));
+            s.with_bytes(|b| write_string(out, b, z));
         }
-        _ => todo!("encode::write_value for collections"),
+        Value::List(l) => {
+            out.push(consts::TYPE_LIST_QUICKLIST_2);
+            write_list(out, l, z);
+        }
+        Value::Set(s) => match s.intset_width() {
+            Some(width) => {
+                out.push(consts::TYPE_SET_INTSET);
+                let mut blob = Vec::with_capacity(8 + s.len() * usize::from(width));
+                blob.extend_from_slice(&u32::from(width).to_le_bytes());
+                blob.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                for m in s.iter() {
+                    if let Elem::Int(i) = m {
+                        blob.extend_from_slice(&i.to_le_bytes()[..usize::from(width)]);
+                    }
+                }
+                write_string(out, &blob, z);
+            }
+            None => {
+                out.push(consts::TYPE_SET);
+                write_len(out, s.len() as u64);
+                for m in s.iter() {
+                    m.with_bytes(|b| write_string(out, b, z));
+                }
+            }
+        },
+        Value::Hash(h) if h.is_compact() => {
+            out.push(consts::TYPE_HASH_LISTPACK);
+            let mut w = listpack::Writer::new();
+            for (f, v) in h.iter() {
+                w.push_bytes(f);
+                w.push_bytes(v);
+            }
+            write_string(out, &w.finish(), z);
+        }
+        Value::Hash(h) => {
+            out.push(consts::TYPE_HASH);
+            write_len(out, h.len() as u64);
+            for (f, v) in h.iter() {
+                write_string(out, f, z);
+                write_string(out, v, z);
+            }
+        }
+        Value::ZSet(s) if s.encoding() == "listpack" => {
+            out.push(consts::TYPE_ZSET_LISTPACK);
+            let mut w = listpack::Writer::new();
+            let mut text = Vec::with_capacity(24);
+            s.for_each(&mut |m, score| {
+                w.push_bytes(m);
+                text.clear();
+                score_text(score, &mut text);
+                w.push_bytes(&text);
+            });
+            write_string(out, &w.finish(), z);
+        }
+        Value::ZSet(s) => {
+            // Redis walks its skiplist from the tail: highest score first.
+            out.push(consts::TYPE_ZSET_2);
+            write_len(out, s.len() as u64);
+            s.range(0, usize::MAX, true, &mut |m, score| {
+                write_string(out, m, z);
+                out.extend_from_slice(&score.to_le_bytes());
+            });
+        }
+        Value::Stream(s) => {
+            out.push(consts::TYPE_STREAM_LISTPACKS_2);
+            stream::write_stream(out, s, z);
+        }
+    }
+}
+
+/// A sorted-set score as Redis 7.0 writes it into a listpack (`d2string`): "0"
+/// for both zeros, integral values within +-(2^63-1)/2 in full decimal
+/// (1.2345678901234568e17 is "123456789012345680"), otherwise `%.17g` ("inf",
+/// "1.5", "0.10000000000000001", "1e+20"). The listpack then stores texts that
+/// are canonical integers as integers.
+fn score_text(score: f64, out: &mut Vec<u8>) {
+    const HALF: f64 = (i64::MAX / 2) as f64;
+    if score == 0.0 {
+        out.push(b'0');
+    } else if score.fract() == 0.0 && (-HALF..=HALF).contains(&score) {
+        let mut b = itoa::Buffer::new();
+        out.extend_from_slice(b.format(score as i64).as_bytes());
+    } else {
+        shoal_ds::num::write_double_17g(score, out);
+    }
+}
+
+/// Redis's `SIZE_ESTIMATE_OVERHEAD`: what a quicklist adds to an element's
+/// length when it decides whether the element still fits a node.
+const QUICKLIST_OVERHEAD: usize = 8;
+/// Redis's `SIZE_SAFETY_LIMIT`: the byte cap of a node under a positive fill.
+const QUICKLIST_SAFETY_LIMIT: usize = 8192;
+/// Redis's default `packed_threshold`: elements this large get a plain node.
+const QUICKLIST_PLAIN_THRESHOLD: usize = 1 << 30;
+
+/// A list as `LIST_QUICKLIST_2`: the node count, then per node its container
+/// (plain: one element as a string; packed: a listpack as a string).
+///
+/// Shoal's nodes are not Redis's listpacks, so the nodes are rebuilt here the way
+/// Redis fills them when the elements are pushed at the tail one by one (RPUSH):
+/// an element joins the last node while the node's listpack size plus the
+/// element's length plus 8 stays within the fill's byte limit (`4096 << (k-1)`
+/// for fill `-k`), or, for a positive fill, within 8192 bytes and `fill`
+/// elements. Lists that Redis built otherwise (LPUSH, LINSERT) can have other
+/// node boundaries there; the elements are the same.
+fn write_list(out: &mut Vec<u8>, l: &shoal_keyspace::List, z: bool) {
+    let fill = l.fill();
+    let (max_bytes, max_count) = if fill < 0 {
+        let k = (-fill).min(5) as u32;
+        (4096usize << (k - 1), usize::MAX)
+    } else {
+        (QUICKLIST_SAFETY_LIMIT, usize::try_from(fill).unwrap_or(0))
+    };
+    enum Node {
+        Plain(Vec<u8>),
+        Packed(Vec<u8>),
+    }
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut cur: Option<listpack::Writer> = None;
+    for e in l.iter() {
+        let sz = e.len();
+        if sz >= QUICKLIST_PLAIN_THRESHOLD {
+            if let Some(w) = cur.take() {
+                nodes.push(Node::Packed(w.finish()));
+            }
+            nodes.push(Node::Plain(e.to_vec()));
+            continue;
+        }
+        if let Some(w) = &cur {
+            let new_sz = w.bytes() + sz + QUICKLIST_OVERHEAD;
+            let fits = if fill < 0 {
+                new_sz <= max_bytes
+            } else {
+                new_sz <= max_bytes && w.len() < max_count
+            };
+            if !fits {
+                if let Some(w) = cur.take() {
+                    nodes.push(Node::Packed(w.finish()));
+                }
+            }
+        }
+        let w = cur.get_or_insert_with(listpack::Writer::new);
+        match e {
+            Elem::Int(i) => w.push_int(i),
+            Elem::Bytes(b) => w.push_bytes(b),
+        }
+    }
+    if let Some(w) = cur.take() {
+        nodes.push(Node::Packed(w.finish()));
+    }
+    write_len(out, nodes.len() as u64);
+    for n in &nodes {
+        match n {
+            Node::Plain(b) => {
+                write_len(out, consts::QUICKLIST_NODE_PLAIN);
+                write_string(out, b, z);
+            }
+            Node::Packed(b) => {
+                write_len(out, consts::QUICKLIST_NODE_PACKED);
+                write_string(out, b, z);
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::latency::LatencyMonitor;
 use crate::registry::Registry;
 use crate::slowlog::SlowLog;
 use parking_lot::{Mutex, RwLock};
-use shoal_commands::Settings;
+use shoal_commands::{SanitizeDump, Settings};
 use shoal_config::Config;
 use shoal_keyspace::Keyspace;
 use std::sync::atomic::{
@@ -248,6 +248,8 @@ impl Server {
             stream_node_max_bytes: cfg.int("stream-node-max-bytes"),
             stream_node_max_entries: cfg.int("stream-node-max-entries"),
             hll_sparse_max_bytes: cfg.int("hll-sparse-max-bytes"),
+            rdbcompression: cfg.bool("rdbcompression"),
+            sanitize_dump_payload: SanitizeDump::parse(&cfg.string("sanitize-dump-payload")),
         };
         drop(cfg);
         *self.settings.write() = Arc::new(settings);

@@ -8,6 +8,7 @@
 //! | [`scan`] | KEYS SCAN |
 //! | [`object`] | OBJECT ENCODING/FREQ/IDLETIME/REFCOUNT/HELP |
 //! | [`sort`] | SORT SORT_RO |
+//! | [`dump`] | DUMP RESTORE |
 //!
 //! Behaviour is Redis 7.0.15's: argument order of checks, reply types, error texts and
 //! `server.dirty` increments. Lookups follow Redis's flags: TYPE, EXISTS, TTL and
@@ -27,6 +28,7 @@
 //! client are validated against `Keyspace::num_dbs` before use.
 
 mod dbs;
+mod dump;
 mod expire;
 mod object;
 mod scan;
@@ -90,6 +92,8 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("object", object::object),
     ("sort", sort::sort),
     ("sort_ro", sort::sort_ro),
+    ("dump", dump::dump),
+    ("restore", dump::restore),
 ];
 
 /// The bytes of `arg` up to its first NUL, as Redis's C string functions see them.

@@ -3,6 +3,7 @@
 //! do not depend on the string commands.
 
 mod dbs;
+mod dump;
 mod expire;
 mod keys;
 mod object;
