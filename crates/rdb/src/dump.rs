@@ -41,9 +41,9 @@ pub enum PayloadError {
     BadData(Error),
 }
 
-/// Checks a payload's length, version and checksum; returns the type byte and
-/// the value body.
-pub fn verify(payload: &[u8]) -> Result<(u8, &[u8]), PayloadError> {
+/// Checks a payload's length, version and checksum; returns what precedes the
+/// footer.
+fn checked_body(payload: &[u8]) -> Result<&[u8], PayloadError> {
     if payload.len() < FOOTER {
         return Err(PayloadError::VersionOrChecksum);
     }
@@ -58,9 +58,94 @@ pub fn verify(payload: &[u8]) -> Result<(u8, &[u8]), PayloadError> {
     if crc64(0, with_version) != u64::from_le_bytes(crc) {
         return Err(PayloadError::VersionOrChecksum);
     }
-    match body.split_first() {
+    Ok(body)
+}
+
+/// Checks a payload's length, version and checksum; returns the type byte and
+/// the value body.
+pub fn verify(payload: &[u8]) -> Result<(u8, &[u8]), PayloadError> {
+    match checked_body(payload)?.split_first() {
         Some((&t, rest)) => Ok((t, rest)),
         None => Err(PayloadError::BadData(Error::corrupt("empty payload", 0))),
+    }
+}
+
+/// The FUNCTION DUMP payload of these libraries' source codes: a `FUNCTION2`
+/// record per library, then the footer of every payload.
+pub fn functions_dump<'a>(codes: impl Iterator<Item = &'a [u8]>, compression: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for code in codes {
+        crate::encode::write_function(&mut out, code, compression);
+    }
+    out.extend_from_slice(&(consts::WRITE_VERSION as u16).to_le_bytes());
+    let crc = crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Why FUNCTION RESTORE refuses a payload (each is one of Redis's replies).
+#[derive(Debug, PartialEq, Eq)]
+pub enum FunctionPayloadError {
+    /// "DUMP payload version or checksum are wrong".
+    VersionOrChecksum,
+    /// A record that is not a function library: "given type is not a function".
+    NotAFunction,
+    /// The pre-release function record: "Failed loading engine name".
+    PreRelease,
+    /// A record cut short: "Failed loading library payload".
+    Truncated,
+}
+
+/// The library source codes of a FUNCTION DUMP payload, in order.
+pub fn functions_restore(payload: &[u8]) -> Result<Vec<Vec<u8>>, FunctionPayloadError> {
+    let body = checked_body(payload).map_err(|_| FunctionPayloadError::VersionOrChecksum)?;
+    let mut src = crate::decode::Source::new(body);
+    let mut codes = Vec::new();
+    while src.offset < body.len() as u64 {
+        match src.byte().map_err(|_| FunctionPayloadError::Truncated)? {
+            consts::OPCODE_FUNCTION2 => {
+                codes.push(src.string().map_err(|_| FunctionPayloadError::Truncated)?)
+            }
+            consts::OPCODE_FUNCTION_PRE_GA => return Err(FunctionPayloadError::PreRelease),
+            _ => return Err(FunctionPayloadError::NotAFunction),
+        }
+    }
+    Ok(codes)
+}
+
+#[cfg(test)]
+mod function_tests {
+    use super::*;
+
+    #[test]
+    fn function_payloads() {
+        // Redis 7.0.15's FUNCTION DUMP with no library.
+        let empty = functions_dump(std::iter::empty(), true);
+        assert_eq!(empty, b"\x0a\x00\x5d\x9b\x5c\x40\x0f\x7f\xa2\xda");
+        assert_eq!(functions_restore(&empty), Ok(vec![]));
+        let code: &[u8] =
+            b"#!lua name=lib1\nredis.register_function('f1', function() return 1 end)";
+        let p = functions_dump([code].into_iter(), true);
+        assert_eq!(&p[..3], b"\xf5\x40\x46");
+        assert_eq!(functions_restore(&p), Ok(vec![code.to_vec()]));
+        let mut bad = p.clone();
+        bad[5] ^= 1;
+        assert_eq!(
+            functions_restore(&bad),
+            Err(FunctionPayloadError::VersionOrChecksum)
+        );
+        assert_eq!(
+            functions_restore(b"short"),
+            Err(FunctionPayloadError::VersionOrChecksum)
+        );
+        let not_fn = dump(
+            &shoal_keyspace::Value::Str(shoal_keyspace::Str::from_bytes(b"abc")),
+            true,
+        );
+        assert_eq!(
+            functions_restore(&not_fn),
+            Err(FunctionPayloadError::NotAFunction)
+        );
     }
 }
 

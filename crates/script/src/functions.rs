@@ -11,7 +11,8 @@
 //! Invariant: `funcs` maps every registered function name, lowercased (function names
 //! match in any case; library names are case-sensitive), to the library holding it;
 //! a library's `functions` are keyed the same way.
-//! DUMP / RESTORE payloads are not implemented yet.
+//! FUNCTION DUMP / RESTORE: the server builds and parses the payload (RDB
+//! records); [`FunctionEngine::restore`] installs a payload's libraries atomically.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -41,6 +42,17 @@ pub struct FunctionDef {
     pub description: Option<Bytes>,
     pub flags: ScriptFlags,
     func: Function,
+}
+
+/// What FUNCTION RESTORE does with the libraries already loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestorePolicy {
+    /// Refuse when a library or function name is taken (the default).
+    Append,
+    /// Replace libraries of the same name.
+    Replace,
+    /// Delete every library first.
+    Flush,
 }
 
 /// A loaded library.
@@ -202,6 +214,64 @@ impl FunctionEngine {
         } else {
             Err("ERR Library not found".into())
         }
+    }
+
+    /// FUNCTION RESTORE: installs the libraries of `codes` under `policy`, all or
+    /// none. Every library is first compiled in a scratch engine (so a broken one
+    /// changes nothing), then conflicts are checked as Redis checks them: with
+    /// APPEND, library names first, then function names; with REPLACE, function
+    /// names owned by libraries the payload does not replace.
+    pub fn restore(&mut self, codes: &[&[u8]], policy: RestorePolicy) -> Result<(), String> {
+        let mut scratch = FunctionEngine::new();
+        for code in codes {
+            scratch.load(code, false)?;
+        }
+        match policy {
+            RestorePolicy::Flush => {}
+            RestorePolicy::Append => {
+                if let Some(name) = scratch.libs.keys().find(|n| self.libs.contains_key(*n)) {
+                    return Err(format!("ERR Library {name} already exists"));
+                }
+                if let Some(f) = scratch.funcs.keys().find(|f| self.funcs.contains_key(*f)) {
+                    return Err(format!(
+                        "ERR Function {} already exists",
+                        self.display_name(f)
+                    ));
+                }
+            }
+            RestorePolicy::Replace => {
+                let taken = scratch.funcs.keys().find(|f| {
+                    self.funcs
+                        .get(*f)
+                        .is_some_and(|owner| !scratch.libs.contains_key(owner))
+                });
+                if let Some(f) = taken {
+                    return Err(format!(
+                        "ERR Function {} already exists",
+                        self.display_name(f)
+                    ));
+                }
+            }
+        }
+        if policy == RestorePolicy::Flush {
+            self.flush();
+        }
+        for lib in scratch.libs.values() {
+            // Compiled once already: loading again cannot fail on the code, and the
+            // checks above leave no name conflict.
+            self.load(&lib.code, true)?;
+        }
+        Ok(())
+    }
+
+    /// A function's name as registered (the maps are keyed in lower case).
+    fn display_name(&self, key: &str) -> String {
+        self.funcs
+            .get(key)
+            .and_then(|lib| self.libs.get(lib))
+            .and_then(|l| l.functions.get(key))
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| key.to_string())
     }
 
     /// FUNCTION FLUSH: every library goes, and the Lua state is rebuilt.

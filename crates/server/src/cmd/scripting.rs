@@ -204,6 +204,54 @@ fn kill(c: &mut SCtx, function: bool) {
     c.out.ok();
 }
 
+/// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE].
+fn function_restore(c: &mut SCtx, argv: &[Bytes]) {
+    use shoal_rdb::dump::FunctionPayloadError as E;
+    use shoal_script::functions::RestorePolicy;
+    let policy = match argv.get(3) {
+        None => RestorePolicy::Append,
+        Some(a) if argv.len() == 4 => {
+            if args::is(a, "append") {
+                RestorePolicy::Append
+            } else if args::is(a, "replace") {
+                RestorePolicy::Replace
+            } else if args::is(a, "flush") {
+                RestorePolicy::Flush
+            } else {
+                return c.out.error(
+                    "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+                );
+            }
+        }
+        Some(_) => {
+            return c
+                .out
+                .error(&errors::subcommand_syntax(&argv[1], "FUNCTION"))
+        }
+    };
+    let codes = match shoal_rdb::dump::functions_restore(&argv[2]) {
+        Ok(codes) => codes,
+        Err(e) => {
+            return c.out.error(match e {
+                E::VersionOrChecksum => "ERR DUMP payload version or checksum are wrong",
+                E::NotAFunction => "ERR given type is not a function",
+                E::PreRelease => "ERR Failed loading engine name",
+                E::Truncated => "ERR Failed loading library payload",
+            })
+        }
+    };
+    let codes: Vec<&[u8]> = codes.iter().map(|c| &c[..]).collect();
+    let r = c.srv.scripting.functions.lock().restore(&codes, policy);
+    c.srv.scripting.refresh_function_counts();
+    match r {
+        Ok(()) => {
+            propagate_as_is(c, argv);
+            c.out.ok()
+        }
+        Err(e) => c.out.error(&e),
+    }
+}
+
 fn function(c: &mut SCtx, argv: &[Bytes]) {
     let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
     match sub.as_str() {
@@ -287,10 +335,15 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
             shoal_script::write_frame(&frame, c.out);
         }
         "kill" => kill(c, true),
-        "dump" | "restore" => c.out.error(&format!(
-            "ERR FUNCTION {} is not available in this version of Shoal yet",
-            sub.to_ascii_uppercase()
-        )),
+        "dump" => {
+            let compression = c.srv.settings().rdbcompression;
+            let engine = c.srv.scripting.functions.lock();
+            let codes = engine.libraries().values().map(|l| &l.code[..]);
+            let payload = shoal_rdb::dump::functions_dump(codes, compression);
+            drop(engine);
+            c.out.bulk(&payload);
+        }
+        "restore" => function_restore(c, argv),
         "help" => super::help_reply(
             c.out,
             "FUNCTION",
