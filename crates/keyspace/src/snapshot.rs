@@ -94,6 +94,9 @@ impl Tables {
     }
 }
 
+/// What the walker calls for each entry to save: key, entry, expiry time.
+pub type SaveFn<'a> = dyn FnMut(&[u8], &Entry, Option<i64>) + 'a;
+
 /// What one walker step found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -186,12 +189,7 @@ impl DbShard {
     /// One walker step: saves up to `budget` pairs of the walk of snapshot `id`
     /// (calling `f` for each unsaved one, then marking it saved), going down from
     /// the hook's cursor. Removes the hook when the walk reaches index 0.
-    pub fn snapshot_step(
-        &mut self,
-        id: u64,
-        budget: usize,
-        f: &mut dyn FnMut(&[u8], &Entry, Option<i64>),
-    ) -> Step {
+    pub fn snapshot_step(&mut self, id: u64, budget: usize, f: &mut SaveFn<'_>) -> Step {
         let parity = self.parity;
         let Some(h) = self.snap.as_deref_mut().filter(|h| h.id == id) else {
             return Step::NotMine;

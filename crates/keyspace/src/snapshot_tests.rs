@@ -86,13 +86,13 @@ fn walk(
     let mut round = 0;
     loop {
         let mut busy = false;
-        for i in 0..dbs.len() {
+        for d in dbs.iter_mut() {
             // The database index comes from the hook, as the walker reads it.
-            let Some(db) = dbs[i].snapshot_db(7) else {
+            let Some(db) = d.snapshot_db(7) else {
                 continue;
             };
             let mut g = |k: &[u8], e: &Entry, exp: Option<i64>| sink.add(db, k, e, exp);
-            if dbs[i].snapshot_step(7, 5, &mut g) == Step::More {
+            if d.snapshot_step(7, 5, &mut g) == Step::More {
                 busy = true;
             }
         }
