@@ -286,7 +286,9 @@ fn shutdown_save_gated(srv: &Arc<Server>) -> bool {
         if let Some(ok) = persist::snapshot::with_gate(srv, || persist::shutdown_save(srv)) {
             return ok;
         }
-        srv.scripting.kill.store(true, std::sync::atomic::Ordering::Relaxed);
+        srv.scripting
+            .kill
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     false

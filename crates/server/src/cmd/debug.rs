@@ -124,7 +124,11 @@ fn reload(c: &mut SCtx, opts: &[Bytes]) {
             "merge" => merge = true,
             "noflush" => flush = false,
             "nosave" => save = false,
-            _ => return c.out.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."),
+            _ => {
+                return c
+                    .out
+                    .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+            }
         }
     }
     if save && crate::persist::save_blocking(c.srv).is_err() {
@@ -150,7 +154,8 @@ fn reload(c: &mut SCtx, opts: &[Bytes]) {
         }
         Err(e) => {
             crate::warning!("Error loading the RDB file {path}: {e}");
-            c.out.error("ERR Error trying to load the RDB dump, check server logs.");
+            c.out
+                .error("ERR Error trying to load the RDB dump, check server logs.");
         }
     }
 }

@@ -395,7 +395,11 @@ fn persistence(srv: &Server, out: &mut String) {
     let in_progress = p.bgsave_in_progress.load(Relaxed);
     field!(out, "rdb_bgsave_in_progress", "{}", in_progress as u8);
     field!(out, "rdb_last_save_time", "{}", srv.lastsave.load(Relaxed));
-    let ok = if p.last_bgsave_ok.load(Relaxed) { "ok" } else { "err" };
+    let ok = if p.last_bgsave_ok.load(Relaxed) {
+        "ok"
+    } else {
+        "err"
+    };
     field!(out, "rdb_last_bgsave_status", "{ok}");
     field!(
         out,
@@ -410,7 +414,12 @@ fn persistence(srv: &Server, out: &mut String) {
     };
     field!(out, "rdb_current_bgsave_time_sec", "{current}");
     field!(out, "rdb_saves", "{}", p.rdb_saves.load(Relaxed));
-    field!(out, "rdb_last_cow_size", "{}", p.last_cow_size.load(Relaxed));
+    field!(
+        out,
+        "rdb_last_cow_size",
+        "{}",
+        p.last_cow_size.load(Relaxed)
+    );
     field!(
         out,
         "rdb_last_load_keys_expired",

@@ -44,11 +44,14 @@ impl std::fmt::Display for LoadError {
 pub fn read_options(srv: &Server) -> ReadOptions {
     let s = srv.settings();
     let c = srv.config.read();
-    let mut limits = shoal_rdb::Limits::default();
-    limits.set_max_intset_entries = s.set_max_intset_entries.max(0) as usize;
-    limits.list_fill = s.list_max_listpack_size;
-    limits.stream_node_max_bytes = s.stream_node_max_bytes;
-    limits.stream_node_max_entries = s.stream_node_max_entries;
+    // The hash and sorted-set thresholds stay Redis's defaults for now.
+    let limits = shoal_rdb::Limits {
+        set_max_intset_entries: s.set_max_intset_entries.max(0) as usize,
+        list_fill: s.list_max_listpack_size,
+        stream_node_max_bytes: s.stream_node_max_bytes,
+        stream_node_max_entries: s.stream_node_max_entries,
+        ..Default::default()
+    };
     ReadOptions {
         limits,
         deep_sanitize: c.string("sanitize-dump-payload") == "yes",
@@ -79,7 +82,9 @@ pub fn load_rdb(srv: &Server, path: &str) -> Result<LoadStats, LoadError> {
             st.expired
         );
         srv.persist.last_load_keys_loaded.store(st.loaded, Relaxed);
-        srv.persist.last_load_keys_expired.store(st.expired, Relaxed);
+        srv.persist
+            .last_load_keys_expired
+            .store(st.expired, Relaxed);
     }
     r
 }
@@ -136,9 +141,7 @@ pub fn load_from<R: BufRead>(srv: &Server, input: R) -> Result<(LoadStats, R), L
             Item::Function(code) => {
                 let r = srv.scripting.functions.lock().load(&code, false);
                 if let Err(e) = r {
-                    return Err(LoadError::Refused(format!(
-                        "Failed loading library: {e}"
-                    )));
+                    return Err(LoadError::Refused(format!("Failed loading library: {e}")));
                 }
                 srv.scripting.refresh_function_counts();
             }

@@ -170,11 +170,7 @@ fn save_to_file(
         return Err(SaveError::Busy);
     }
     let target = rdb_path(srv);
-    let temp = format!(
-        "temp-{}-{}.rdb",
-        std::process::id(),
-        rand::random::<u32>()
-    );
+    let temp = format!("temp-{}-{}.rdb", std::process::id(), rand::random::<u32>());
     let file = open_temp(&temp).map_err(SaveError::Failed)?;
     let out = std::io::BufWriter::with_capacity(1 << 20, file);
     let opts = snapshot::Options {
@@ -235,8 +231,7 @@ pub fn bgsave(srv: &Arc<Server>) -> Result<(), SaveError> {
                 Ok(()) => {
                     notice!("DB saved on disk");
                     notice!("Background saving terminated with success");
-                    s2.dirty_at_save
-                        .store(dirty_at_cut.load(Relaxed), Relaxed);
+                    s2.dirty_at_save.store(dirty_at_cut.load(Relaxed), Relaxed);
                     s2.lastsave.store(unix_ms() / 1000, Relaxed);
                     p.last_bgsave_ok.store(true, Relaxed);
                 }

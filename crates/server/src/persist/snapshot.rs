@@ -241,7 +241,23 @@ where
             let Ok(cut) = rx.recv() else {
                 return;
             };
-            let result = walk(&thread_srv, &thread_shared.sink, out, opts, &cut);
+            let sink = &thread_shared.sink;
+            let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                walk(&thread_srv, sink, out, opts, &cut)
+            }));
+            let result = match walked {
+                Ok(r) => r,
+                Err(_) => {
+                    // A bug while serialising: finish the pass without writing so
+                    // that the keyspace is left ready for the next snapshot.
+                    crate::warning!("Snapshot failed: panic while serialising; finishing the pass");
+                    sink.discard.store(true, Relaxed);
+                    finish_pass(&thread_srv, sink, cut.id);
+                    Err(SnapError::Io(std::io::Error::other(
+                        "internal error while serialising",
+                    )))
+                }
+            };
             on_done(result);
             *RUNNING.lock() = None;
             thread_shared.finished.store(true, Relaxed);
@@ -302,7 +318,12 @@ fn walk<W: Write>(
     }
     let compress = opts.write.compression;
     let mut head = Vec::new();
-    encode::write_aux(&mut head, b"redis-ver", crate::REDIS_VERSION.as_bytes(), compress);
+    encode::write_aux(
+        &mut head,
+        b"redis-ver",
+        crate::REDIS_VERSION.as_bytes(),
+        compress,
+    );
     encode::write_aux(&mut head, b"redis-bits", b"64", compress);
     let ctime = (crate::server::unix_ms() / 1000).to_string();
     encode::write_aux(&mut head, b"ctime", ctime.as_bytes(), compress);
@@ -392,6 +413,28 @@ fn walk<W: Write>(
         Some(f) => f.finish().map_err(SnapError::Io),
         None => Err(SnapError::Aborted),
     }
+}
+
+/// Walks every table still holding a hook of snapshot `id`, only marking
+/// entries saved, and frees the handed-over tables (after a failed walk).
+fn finish_pass(srv: &Server, sink: &Sink, id: u64) {
+    for shard in 0..srv.ks.num_shards() {
+        loop {
+            let more = srv.ks.with_shard(shard, |s| {
+                let Some(d) = s.dbs.iter_mut().find(|d| d.snapshot_db(id).is_some()) else {
+                    return false;
+                };
+                d.snapshot_step(id, BATCH, &mut |_, _, _| {});
+                true
+            });
+            if !more {
+                break;
+            }
+        }
+    }
+    let handed = std::mem::take(&mut sink.state.lock().handed);
+    shoal_keyspace::lazyfree::free_later(handed);
+    sink.state.lock().buf = Vec::new();
 }
 
 /// The file being written and the first error (after which nothing is written).
