@@ -16,6 +16,8 @@ pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (prot
 pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
 pub const OFFSET_RANGE: &str = "ERR offset is out of range";
+/// Writes refused after a failed background save (`stop-writes-on-bgsave-error`).
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
 pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";

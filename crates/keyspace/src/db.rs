@@ -16,6 +16,9 @@ use shoal_ds::dict::Dict;
 use shoal_ds::smallbytes::SmallBytes;
 
 const TTL_BIT: u32 = 1 << 31;
+/// The snapshot parity of an entry: it is saved for the running snapshot iff this
+/// bit equals its [`DbShard`]'s parity (see [`crate::snapshot`]).
+const SNAP_BIT: u32 = 1 << 30;
 const CLOCK_MASK: u32 = (1 << 24) - 1;
 
 /// The 24-bit access clock Redis keeps per key: seconds, wrapping.
@@ -23,8 +26,9 @@ pub fn lru_clock(now_ms: i64) -> u32 {
     ((now_ms / 1000) as u32) & CLOCK_MASK
 }
 
-/// A stored value plus per-key metadata packed in 32 bits: the TTL flag and the
-/// 24-bit access clock (LRU seconds, or the LFU counter and minutes).
+/// A stored value plus per-key metadata packed in 32 bits: the TTL flag, the
+/// snapshot parity bit and the 24-bit access clock (LRU seconds, or the LFU
+/// counter and minutes).
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub value: Value,
@@ -51,6 +55,20 @@ impl Entry {
             self.meta |= TTL_BIT;
         } else {
             self.meta &= !TTL_BIT;
+        }
+    }
+
+    #[inline]
+    pub(crate) fn snap_bit(&self) -> bool {
+        self.meta & SNAP_BIT != 0
+    }
+
+    #[inline]
+    pub(crate) fn set_snap_bit(&mut self, on: bool) {
+        if on {
+            self.meta |= SNAP_BIT;
+        } else {
+            self.meta &= !SNAP_BIT;
         }
     }
 
@@ -328,12 +346,19 @@ impl Access {
     }
 }
 
+/// Invariants of the snapshot fields (see [`crate::snapshot`]): with no hook,
+/// every entry's parity bit equals `parity`; with a hook, an entry whose bit
+/// differs is part of the running snapshot's image and not yet saved, and every
+/// such entry lies below `hook.cursor` in the key table's pair order.
 #[derive(Default)]
 pub struct DbShard {
-    keys: Dict<SmallBytes, Entry>,
-    expires: Dict<SmallBytes, i64>,
+    pub(crate) keys: Dict<SmallBytes, Entry>,
+    pub(crate) expires: Dict<SmallBytes, i64>,
     /// Where the active expiry cycle resumes its walk of `expires`.
     expire_cursor: u64,
+    pub(crate) parity: bool,
+    /// Present while a snapshot has entries of this table left to save.
+    pub(crate) snap: Option<Box<crate::snapshot::Hook>>,
 }
 
 impl DbShard {
@@ -371,6 +396,7 @@ impl DbShard {
             None => return false,
         };
         if expired && now.expire == ExpireMode::Delete {
+            self.cow(key);
             if let Some((k, _)) = self.keys.remove(key) {
                 self.expires.remove(key);
                 ev.expired_key(db, k);
@@ -392,6 +418,9 @@ impl DbShard {
             Self::missed(db, key, access, ev);
             return None;
         }
+        // Every lookup may hand out `&mut Entry`, reads included (a read can
+        // convert an encoding or update a clock): save the old entry first.
+        self.cow(key);
         match self.keys.get_mut(key) {
             Some(e) => {
                 if access.touches() {
@@ -434,6 +463,7 @@ impl DbShard {
     /// The caller has already run a lookup (so an expired old value is gone).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: impl Into<Now>) {
         let now = now.into();
+        self.cow(key);
         if let Some(e) = self.keys.get_mut(key) {
             e.value = value;
             e.touch(now);
@@ -443,14 +473,18 @@ impl DbShard {
             }
             return;
         }
-        self.keys
-            .insert(SmallBytes::from(key), Entry::new(value, now));
+        let mut e = Entry::new(value, now);
+        e.set_snap_bit(self.parity);
+        self.keys.insert(SmallBytes::from(key), e);
     }
 
     /// Inserts an entry that is known to be absent, with its TTL (used by MOVE,
     /// COPY, RENAME and loaders).
     pub fn insert_entry(&mut self, key: &[u8], mut entry: Entry, expire_at: Option<i64>) {
         entry.set_ttl_flag(expire_at.is_some());
+        // A new key (or a moved entry) is not part of a running snapshot's image.
+        entry.set_snap_bit(self.parity);
+        self.cow(key);
         if let Some(old) = self.keys.insert(SmallBytes::from(key), entry) {
             if old.has_ttl() && expire_at.is_none() {
                 self.expires.remove(key);
@@ -463,6 +497,7 @@ impl DbShard {
 
     /// Deletes `key`, returning its entry and expiry time. Does not check expiry.
     pub fn remove(&mut self, key: &[u8]) -> Option<(Entry, Option<i64>)> {
+        self.cow(key);
         let (_, e) = self.keys.remove(key)?;
         let t = if e.has_ttl() {
             self.expires.remove(key).map(|(_, t)| t)
@@ -474,6 +509,7 @@ impl DbShard {
 
     /// Sets an absolute expiry time on an existing key. Returns false if absent.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
+        self.cow(key);
         match self.keys.get_mut(key) {
             Some(e) => {
                 e.set_ttl_flag(true);
@@ -486,6 +522,7 @@ impl DbShard {
 
     /// Removes the TTL of `key`. Returns whether it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.cow(key);
         match self.keys.get_mut(key) {
             Some(e) if e.has_ttl() => {
                 e.set_ttl_flag(false);
@@ -496,17 +533,29 @@ impl DbShard {
         }
     }
 
-    /// Removes every key; returns how many there were.
+    /// Removes every key; returns how many there were. During a snapshot the old
+    /// tables go to the snapshot, which saves what it has not yet and frees them.
     pub fn clear(&mut self) -> usize {
         let n = self.keys.len();
-        self.keys = Dict::new();
-        self.expires = Dict::new();
+        if self.snap.is_some() {
+            self.hand_over_tables();
+        } else {
+            self.keys = Dict::new();
+            self.expires = Dict::new();
+        }
         self.expire_cursor = 0;
         n
     }
 
     /// Moves the contents out (for FLUSH ASYNC: the caller frees them elsewhere).
+    /// During a snapshot the tables go to the snapshot instead (which frees them
+    /// once saved) and the result is empty.
     pub fn take(&mut self) -> DbShard {
+        if self.snap.is_some() {
+            self.hand_over_tables();
+            self.expire_cursor = 0;
+            return DbShard::default();
+        }
         std::mem::take(self)
     }
 
@@ -592,6 +641,7 @@ impl DbShard {
         self.expire_cursor = cursor;
         let n = due.len();
         for k in due {
+            self.cow(&k);
             self.keys.remove(&k[..]);
             self.expires.remove(&k[..]);
             ev.expired_key(db, k);

@@ -42,6 +42,10 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
     if !s.authenticated && !e.has(flag::NO_AUTH) {
         return reject(srv, s, out, Some(e), errors::NOAUTH);
     }
+    // MISCONF: writes (and PING, as in Redis) after a failed background save.
+    if srv.persist.misconf.load(Relaxed) && (e.has(flag::WRITE) || top.spec.name == "ping") {
+        return reject(srv, s, out, Some(e), errors::MISCONF);
+    }
     // The checks below concern rare states (a transaction being queued, RESP2
     // subscribed mode, a busy script): one branch skips them all.
     if s.multi.is_some() || s.subscriptions > 0 || s.script_busy {
@@ -235,8 +239,12 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
     if let Some(b) = block {
         crate::cmd::blocked::suspend(srv, s, e, argv, b);
     }
+    let flushall = !s.ev.flushed.is_empty() && e.spec.name == "flushall";
     finish_effects(srv, s, out, reply_start);
     record(srv, &s.info, s.db, e, argv, out, &outcome);
+    if flushall {
+        crate::persist::after_flushall(srv);
+    }
     // CLIENT CACHING applies to the next command (in a transaction, to the whole
     // transaction, EXEC included). As in Redis, any CLIENT subcommand keeps it
     // (CLIENT CACHING yes, CLIENT TRACKINGINFO, GET: the GET is tracked).

@@ -19,6 +19,7 @@ pub mod listen;
 pub mod log;
 pub mod memory;
 pub mod metrics;
+pub mod persist;
 pub mod propagate;
 #[cfg(test)]
 mod propagate_tests;
@@ -218,6 +219,9 @@ async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {
         notice!("Running mode={mode}, port={port}.");
     }
     warning!("Server initialized");
+    if !srv.config.read().bool("appendonly") && !persist::load::load_at_startup(&srv) {
+        return 1;
+    }
     if let Err(e) = listen::start_tcp(&srv, listeners) {
         warning!("Failed listening on port {port} (tcp), aborting. ({e})");
         return 1;
@@ -248,18 +252,46 @@ async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {
     write_pidfile(&srv);
     tokio::spawn(expire::run(srv.clone()));
     tokio::spawn(metrics::run(srv.clone()));
+    tokio::spawn(persist::cron(srv.clone()));
     memory::record_startup();
     let mut shutdown = srv.shutdown_rx();
-    let signal = wait_signal();
-    tokio::pin!(signal);
-    tokio::select! {
-        _ = shutdown.changed() => {}
-        name = &mut signal => {
-            warning!("Received {name} scheduling shutdown...");
+    loop {
+        let signal = wait_signal();
+        tokio::pin!(signal);
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            name = &mut signal => {
+                warning!("Received {name} scheduling shutdown...");
+            }
         }
+        // A signal: save when save points exist; a failed save keeps the server
+        // running, as Redis does.
+        warning!("User requested shutdown...");
+        if srv.config.read().save_params().is_empty() || shutdown_save_gated(&srv) {
+            srv.persist
+                .shutdown_handled
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            break;
+        }
+        warning!("Errors trying to shut down the server. Check the logs for more information.");
     }
     finish_shutdown(&srv, &unixsocket);
     0
+}
+
+/// The exit path's save, from outside any command: enters the gate first (a
+/// running script ends at shutdown, so the wait is bounded).
+fn shutdown_save_gated(srv: &Arc<Server>) -> bool {
+    for _ in 0..10_000 {
+        if let Some(ok) = persist::snapshot::with_gate(srv, || persist::shutdown_save(srv)) {
+            return ok;
+        }
+        srv.scripting
+            .kill
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    false
 }
 
 async fn wait_signal() -> &'static str {
@@ -287,12 +319,15 @@ fn write_pidfile(srv: &Server) {
 
 /// The last steps before exit: stop services, remove the socket and pid files.
 fn finish_shutdown(srv: &Server, unixsocket: &str) {
-    warning!("User requested shutdown...");
-    srv.request_shutdown();
-    let save_points = !srv.config.read().save_params().is_empty();
-    if save_points {
-        warning!("Not saving the dataset: RDB persistence is not available in this version of Shoal yet.");
+    let handled = srv
+        .persist
+        .shutdown_handled
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if !handled {
+        warning!("User requested shutdown...");
     }
+    srv.request_shutdown();
+    persist::kill_bgsave(srv);
     if !unixsocket.is_empty() {
         notice!("Removing the unix socket file.");
         let _ = std::fs::remove_file(unixsocket);

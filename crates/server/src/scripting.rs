@@ -57,12 +57,16 @@ pub struct Scripting {
     /// Libraries and functions loaded (FUNCTION STATS answers from these while a
     /// function holds the engine).
     pub function_counts: Mutex<(usize, usize)>,
+    /// The code of every loaded library, mirrored at each change (a snapshot's
+    /// cut reads it without the engine, which a running function holds).
+    pub library_codes: Mutex<Vec<Bytes>>,
 }
 
 impl Scripting {
     pub fn refresh_function_counts(&self) {
         let fe = self.functions.lock();
         *self.function_counts.lock() = (fe.libraries().len(), fe.function_count());
+        *self.library_codes.lock() = fe.libraries().values().map(|l| l.code.clone()).collect();
     }
 }
 

@@ -99,6 +99,7 @@ pub struct Server {
     pub listen_gen: watch::Sender<u64>,
     /// Held by every running TCP accept loop of the current generation.
     pub listen_token: Mutex<Arc<()>>,
+    pub persist: crate::persist::Persistence,
 }
 
 pub fn unix_ms() -> i64 {
@@ -185,6 +186,7 @@ impl Server {
             next_worker: AtomicUsize::new(0),
             listen_gen: watch::channel(0).0,
             listen_token: Mutex::new(Arc::new(())),
+            persist: Default::default(),
         };
         srv.apply_config();
         Arc::new(srv)
@@ -252,6 +254,7 @@ impl Server {
             sanitize_dump_payload: SanitizeDump::parse(&cfg.string("sanitize-dump-payload")),
         };
         drop(cfg);
+        crate::persist::update_misconf(self);
         *self.settings.write() = Arc::new(settings);
         self.settings_gen.fetch_add(1, Relaxed);
     }

@@ -202,6 +202,22 @@ impl<K, V> Dict<K, V> {
         }
     }
 
+    /// The pair stored at pair index `idx` (`0..len()`). Indexes are stable
+    /// except that removing a pair moves the last pair into the removed one's
+    /// index; insertion appends at `len()`. A walk from the top index down to 0
+    /// therefore never misses a pair present for the whole walk, whatever is
+    /// inserted or removed meanwhile (the snapshot walker relies on it).
+    #[inline]
+    pub fn pair_at(&self, idx: usize) -> Option<(&K, &V)> {
+        self.entries.get(idx).map(|(k, v)| (k, v))
+    }
+
+    /// [`Dict::pair_at`] with a mutable value.
+    #[inline]
+    pub fn pair_at_mut(&mut self, idx: usize) -> Option<(&K, &mut V)> {
+        self.entries.get_mut(idx).map(|(k, v)| (&*k, v))
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &K> + '_ {
         self.entries.iter().map(|(k, _)| k)
     }

@@ -144,14 +144,16 @@ fn command(c: &mut SCtx, argv: &[Bytes]) {
 }
 
 fn shutdown(c: &mut SCtx, argv: &[Bytes]) {
-    let (mut save, mut nosave, mut abort) = (false, false, false);
+    let (mut save, mut nosave, mut abort, mut force) = (false, false, false, false);
     for a in &argv[1..] {
         if args::is(a, "NOSAVE") {
             nosave = true;
         } else if args::is(a, "SAVE") {
             save = true;
-        } else if args::is(a, "NOW") || args::is(a, "FORCE") {
-            // No replicas to wait for and no save to fail yet: nothing to skip.
+        } else if args::is(a, "NOW") {
+            // No replicas to wait for: nothing to skip.
+        } else if args::is(a, "FORCE") {
+            force = true;
         } else if args::is(a, "ABORT") {
             abort = true;
         } else {
@@ -164,12 +166,15 @@ fn shutdown(c: &mut SCtx, argv: &[Bytes]) {
     if abort {
         return c.out.error("ERR No shutdown in progress.");
     }
-    if save {
+    crate::warning!("User requested shutdown...");
+    let save_points = !c.srv.config.read().save_params().is_empty();
+    if (save || (save_points && !nosave)) && !crate::persist::shutdown_save(c.srv) && !force {
         crate::warning!(
-            "SHUTDOWN SAVE: RDB persistence is not available in this version of Shoal yet."
+            "Errors trying to shut down the server. Check the logs for more information."
         );
         return c.out.error("ERR Errors trying to SHUTDOWN. Check logs.");
     }
+    c.srv.persist.shutdown_handled.store(true, Relaxed);
     // Redis closes the connection without replying when the shutdown goes ahead.
     c.s.after = After::Close;
     c.srv.request_shutdown();

@@ -38,6 +38,7 @@ fn debug(c: &mut SCtx, argv: &[Bytes]) {
         }
         ("object", 3) => object(c, &argv[2]),
         ("digest", 2) => digest(c),
+        ("reload", _) => reload(c, &argv[2..]),
         ("digest-value", _) => digest_value(c, &argv[2..]),
         ("protocol", 3) => protocol(c, &argv[2]),
         ("populate", 3..=5) => populate(c, &argv[2..]),
@@ -111,6 +112,51 @@ fn object(c: &mut SCtx, key: &[u8]) {
     match line {
         Some(l) => c.out.simple(&l),
         None => c.out.error(errors::NO_SUCH_KEY),
+    }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset (functions
+/// included), load the file back.
+fn reload(c: &mut SCtx, opts: &[Bytes]) {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for o in opts {
+        match lossy(o).to_ascii_lowercase().as_str() {
+            "merge" => merge = true,
+            "noflush" => flush = false,
+            "nosave" => save = false,
+            _ => {
+                return c
+                    .out
+                    .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+            }
+        }
+    }
+    if save && crate::persist::save_blocking(c.srv).is_err() {
+        return c.out.error("ERR");
+    }
+    if flush {
+        let mut all = c.srv.ks.lock_all();
+        all.for_each_shard(|_, s| {
+            for d in s.dbs.iter_mut() {
+                d.clear();
+            }
+        });
+        drop(all);
+        c.srv.scripting.functions.lock().flush();
+        c.srv.scripting.refresh_function_counts();
+    }
+    let _ = merge;
+    let path = crate::persist::rdb_path(c.srv);
+    match crate::persist::load::load_rdb(c.srv, &path) {
+        Ok(_) => {
+            crate::warning!("DB reloaded by DEBUG RELOAD");
+            c.out.ok();
+        }
+        Err(e) => {
+            crate::warning!("Error loading the RDB file {path}: {e}");
+            c.out
+                .error("ERR Error trying to load the RDB dump, check server logs.");
+        }
     }
 }
 

@@ -358,19 +358,32 @@ fn memory(srv: &Server, out: &mut String) {
 }
 
 fn persistence(srv: &Server, out: &mut String) {
+    let p = &srv.persist;
+    let now = crate::server::unix_ms();
     out.push_str("# Persistence\r\n");
-    for (k, v) in [
-        ("loading", "0"),
-        ("async_loading", "0"),
-        ("current_cow_peak", "0"),
-        ("current_cow_size", "0"),
-        ("current_cow_size_age", "0"),
-        ("current_fork_perc", "0.00"),
-        ("current_save_keys_processed", "0"),
-        ("current_save_keys_total", "0"),
-    ] {
-        field!(out, k, "{v}");
-    }
+    field!(out, "loading", "0");
+    field!(out, "async_loading", "0");
+    let cur = crate::persist::snapshot::running();
+    let (peak, size, processed, total) = match &cur {
+        Some(c) => (
+            c.cow_peak.load(Relaxed),
+            c.cow_bytes.load(Relaxed),
+            c.keys_processed.load(Relaxed),
+            c.keys_total.load(Relaxed),
+        ),
+        None => (0, 0, 0, 0),
+    };
+    field!(out, "current_cow_peak", "{peak}");
+    field!(out, "current_cow_size", "{size}");
+    field!(out, "current_cow_size_age", "0");
+    let perc = if total > 0 {
+        processed.min(total) as f64 * 100.0 / total as f64
+    } else {
+        0.0
+    };
+    field!(out, "current_fork_perc", "{perc:.2}");
+    field!(out, "current_save_keys_processed", "{processed}");
+    field!(out, "current_save_keys_total", "{total}");
     field!(
         out,
         "rdb_changes_since_last_save",
@@ -379,16 +392,47 @@ fn persistence(srv: &Server, out: &mut String) {
             .dirty
             .saturating_sub(srv.dirty_at_save.load(Relaxed))
     );
-    field!(out, "rdb_bgsave_in_progress", "0");
+    let in_progress = p.bgsave_in_progress.load(Relaxed);
+    field!(out, "rdb_bgsave_in_progress", "{}", in_progress as u8);
     field!(out, "rdb_last_save_time", "{}", srv.lastsave.load(Relaxed));
+    let ok = if p.last_bgsave_ok.load(Relaxed) {
+        "ok"
+    } else {
+        "err"
+    };
+    field!(out, "rdb_last_bgsave_status", "{ok}");
+    field!(
+        out,
+        "rdb_last_bgsave_time_sec",
+        "{}",
+        p.last_bgsave_time_sec.load(Relaxed)
+    );
+    let current = if in_progress {
+        (now - p.bgsave_started_ms.load(Relaxed)) / 1000
+    } else {
+        -1
+    };
+    field!(out, "rdb_current_bgsave_time_sec", "{current}");
+    field!(out, "rdb_saves", "{}", p.rdb_saves.load(Relaxed));
+    field!(
+        out,
+        "rdb_last_cow_size",
+        "{}",
+        p.last_cow_size.load(Relaxed)
+    );
+    field!(
+        out,
+        "rdb_last_load_keys_expired",
+        "{}",
+        p.last_load_keys_expired.load(Relaxed)
+    );
+    field!(
+        out,
+        "rdb_last_load_keys_loaded",
+        "{}",
+        p.last_load_keys_loaded.load(Relaxed)
+    );
     for (k, v) in [
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", "-1"),
-        ("rdb_current_bgsave_time_sec", "-1"),
-        ("rdb_saves", "0"),
-        ("rdb_last_cow_size", "0"),
-        ("rdb_last_load_keys_expired", "0"),
-        ("rdb_last_load_keys_loaded", "0"),
         ("aof_enabled", "0"),
         ("aof_rewrite_in_progress", "0"),
         ("aof_rewrite_scheduled", "0"),

@@ -14,6 +14,7 @@ pub mod debug;
 pub mod info;
 pub mod multi;
 pub mod observe;
+pub mod persist;
 pub mod pubsub;
 pub mod scripting;
 pub mod tracking;
@@ -36,6 +37,7 @@ const FAMILIES: &[&[(&str, ServerHandler)]] = &[
     info::HANDLERS,
     debug::HANDLERS,
     observe::HANDLERS,
+    persist::HANDLERS,
     pubsub::HANDLERS,
     multi::HANDLERS,
     scripting::HANDLERS,

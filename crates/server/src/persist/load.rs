@@ -1,0 +1,196 @@
+//! Loading an RDB file into the keyspace: at start-up (`appendonly no`), by
+//! DEBUG RELOAD, and by the AOF loader for an RDB preamble ([`load_from`]).
+//!
+//! Keys already expired are skipped and counted on a master (a replica keeps
+//! them for its master's DEL); FUNCTION2 records load their library; a key
+//! present twice is an error, as in Redis. Nothing in the file can panic the
+//! server: every problem is a [`LoadError`] naming the offset.
+
+use crate::server::{unix_ms, Server};
+use crate::{notice, warning};
+use shoal_keyspace::{Entry, Now};
+use shoal_rdb::{FileReader, Item, ReadOptions};
+use std::io::BufRead;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// What a load did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoadStats {
+    pub loaded: u64,
+    pub expired: u64,
+}
+
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file does not exist (not an error at start-up).
+    Missing,
+    Rdb(shoal_rdb::Error),
+    /// A well-formed file Shoal cannot take (too many databases, duplicate key,
+    /// a function library that does not load).
+    Refused(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Missing => write!(f, "no such file"),
+            LoadError::Rdb(e) => write!(f, "{e}"),
+            LoadError::Refused(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// The read options from the configuration.
+pub fn read_options(srv: &Server) -> ReadOptions {
+    let s = srv.settings();
+    let c = srv.config.read();
+    // The hash and sorted-set thresholds stay Redis's defaults for now.
+    let limits = shoal_rdb::Limits {
+        set_max_intset_entries: s.set_max_intset_entries.max(0) as usize,
+        list_fill: s.list_max_listpack_size,
+        stream_node_max_bytes: s.stream_node_max_bytes,
+        stream_node_max_entries: s.stream_node_max_entries,
+        ..Default::default()
+    };
+    ReadOptions {
+        limits,
+        deep_sanitize: c.string("sanitize-dump-payload") == "yes",
+        ignore_checksum: !c.bool("rdbchecksum"),
+    }
+}
+
+/// Loads the RDB file at `path` into the keyspace (which the caller has emptied
+/// or which is empty at start-up), logging as Redis does. The caller must be
+/// allowed to lock shards (no shard held).
+pub fn load_rdb(srv: &Server, path: &str) -> Result<LoadStats, LoadError> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LoadError::Missing),
+        Err(e) => {
+            return Err(LoadError::Rdb(shoal_rdb::Error::new(
+                shoal_rdb::error::ErrorKind::Io(e),
+                0,
+            )))
+        }
+    };
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let r = load_from(srv, reader).map(|(stats, _)| stats);
+    if let Ok(st) = &r {
+        notice!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            st.loaded,
+            st.expired
+        );
+        srv.persist.last_load_keys_loaded.store(st.loaded, Relaxed);
+        srv.persist
+            .last_load_keys_expired
+            .store(st.expired, Relaxed);
+    }
+    r
+}
+
+/// Loads RDB bytes from `input` (up to and including the checksum) and returns
+/// the reader positioned after them (an AOF goes on with its commands).
+pub fn load_from<R: BufRead>(srv: &Server, input: R) -> Result<(LoadStats, R), LoadError> {
+    let opts = read_options(srv);
+    let mut rd = FileReader::new(input, opts).map_err(LoadError::Rdb)?;
+    let replica = srv.settings().replica;
+    let now = unix_ms();
+    let mut db = 0usize;
+    let mut st = LoadStats::default();
+    let num_dbs = srv.ks.num_dbs();
+    while let Some(item) = rd.next_item().map_err(LoadError::Rdb)? {
+        match item {
+            Item::Aux { key, value } => aux(&key, &value, now),
+            Item::SelectDb(d) => {
+                if d >= num_dbs {
+                    return Err(LoadError::Refused(format!(
+                        "FATAL: Data file was created with a Redis server configured to handle more than {num_dbs} databases. Exiting"
+                    )));
+                }
+                db = d;
+            }
+            Item::ResizeDb { .. } => {}
+            Item::Entry {
+                key,
+                value,
+                expire_ms,
+                ..
+            } => {
+                if !replica && expire_ms.is_some_and(|t| t < now) {
+                    st.expired += 1;
+                    continue;
+                }
+                let entry = Entry::new(value, Now::new(now));
+                let dup = srv.ks.with_key_shard(&key, |s| {
+                    let d = &mut s.dbs[db];
+                    if d.contains(&key) {
+                        return true;
+                    }
+                    d.insert_entry(&key, entry, expire_ms);
+                    false
+                });
+                if dup {
+                    return Err(LoadError::Refused(format!(
+                        "RDB has duplicated key '{}' in DB {db}",
+                        String::from_utf8_lossy(&key)
+                    )));
+                }
+                st.loaded += 1;
+            }
+            Item::Function(code) => {
+                let r = srv.scripting.functions.lock().load(&code, false);
+                if let Err(e) = r {
+                    return Err(LoadError::Refused(format!("Failed loading library: {e}")));
+                }
+                srv.scripting.refresh_function_counts();
+            }
+        }
+    }
+    Ok((st, rd.into_inner()))
+}
+
+fn aux(key: &[u8], value: &[u8], now_ms: i64) {
+    let text = String::from_utf8_lossy(value);
+    match key {
+        b"redis-ver" => notice!("Loading RDB produced by version {text}"),
+        b"ctime" => {
+            if let Ok(t) = text.parse::<i64>() {
+                let age = (now_ms / 1000 - t).max(0);
+                notice!("RDB age {age} seconds");
+            }
+        }
+        b"used-mem" => {
+            if let Ok(m) = text.parse::<u64>() {
+                notice!(
+                    "RDB memory usage when created {:.2} Mb",
+                    m as f64 / (1024.0 * 1024.0)
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The start-up load of `dir/dbfilename` (when `appendonly` is no). Returns
+/// false when the server must not start.
+pub fn load_at_startup(srv: &Server) -> bool {
+    let path = crate::persist::rdb_path(srv);
+    let start = std::time::Instant::now();
+    match load_rdb(srv, &path) {
+        Ok(_) => {
+            notice!(
+                "DB loaded from disk: {:.3} seconds",
+                start.elapsed().as_secs_f64()
+            );
+            srv.dirty_at_save
+                .store(crate::stats::totals().dirty, Relaxed);
+            true
+        }
+        Err(LoadError::Missing) => true,
+        Err(e) => {
+            warning!("Fatal error loading the DB ({path}): {e}. Exiting.");
+            false
+        }
+    }
+}
