@@ -35,7 +35,12 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        let srv = Server::new(shoal_config::Config::new(), false);
+        // No save points: FLUSHALL would otherwise save a dump.rdb in the crate.
+        let mut config = shoal_config::Config::new();
+        config
+            .set(&[("save".to_string(), String::new())])
+            .expect("save \"\" is valid");
+        let srv = Server::new(config, false);
         let repl = Arc::new(Recorder {
             target: target::REPL,
             buf: Mutex::new(Vec::new()),
