@@ -75,12 +75,18 @@ pub fn ziplist_entries(blob: &[u8]) -> Result<Vec<Item<'_>>, String> {
         let (head, item) = match enc >> 6 {
             0 => {
                 let n = usize::from(enc & 0x3f);
-                (1 + n, Item::Bytes(take(blob, pos + 1, n, "ziplist string")?))
+                (
+                    1 + n,
+                    Item::Bytes(take(blob, pos + 1, n, "ziplist string")?),
+                )
             }
             1 => {
                 let lo = take(blob, pos + 1, 1, "ziplist length")?[0];
                 let n = (usize::from(enc & 0x3f) << 8) | usize::from(lo);
-                (2 + n, Item::Bytes(take(blob, pos + 2, n, "ziplist string")?))
+                (
+                    2 + n,
+                    Item::Bytes(take(blob, pos + 2, n, "ziplist string")?),
+                )
             }
             2 => {
                 let b = take(blob, pos + 1, 4, "ziplist length")?;
@@ -116,7 +122,9 @@ pub fn ziplist_entries(blob: &[u8]) -> Result<Vec<Item<'_>>, String> {
         };
         pos += head;
         if pos > end {
-            return Err(format!("ziplist entry at offset {at} overruns the terminator"));
+            return Err(format!(
+                "ziplist entry at offset {at} overruns the terminator"
+            ));
         }
         prev_size = pos - at;
         last_at = at;
@@ -188,7 +196,9 @@ fn zipmap_len(blob: &[u8], pos: &mut usize) -> Result<usize, String> {
         *pos += 5;
         Ok(n)
     } else {
-        Err(format!("zipmap terminator where a length was expected at offset {pos}"))
+        Err(format!(
+            "zipmap terminator where a length was expected at offset {pos}"
+        ))
     }
 }
 

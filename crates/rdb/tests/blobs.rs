@@ -6,7 +6,7 @@ use shoal_keyspace::Value;
 use shoal_rdb::consts::*;
 use shoal_rdb::decode::value_from_bytes;
 use shoal_rdb::encode::{write_len, write_string};
-use shoal_rdb::legacy::{intset_members, zipmap_pairs, ziplist_entries};
+use shoal_rdb::legacy::{intset_members, ziplist_entries, zipmap_pairs};
 use shoal_rdb::listpack::{Item, Reader};
 use shoal_rdb::ReadOptions;
 
@@ -377,7 +377,10 @@ fn decode(t: u8, body: &[u8], deep: bool) -> Result<Value, shoal_rdb::Error> {
     let r = value_from_bytes(t, body, &opts(deep));
     // Every proper prefix is an error, never a panic.
     for n in 0..body.len() {
-        assert!(value_from_bytes(t, &body[..n], &opts(deep)).is_err(), "type {t} prefix {n}");
+        assert!(
+            value_from_bytes(t, &body[..n], &opts(deep)).is_err(),
+            "type {t} prefix {n}"
+        );
     }
     r
 }
@@ -472,7 +475,9 @@ fn hash_encodings() {
     assert!(value_from_bytes(TYPE_HASH_LISTPACK, &blob_body(&dup), &opts(true)).is_err());
     let v = value_from_bytes(TYPE_HASH_LISTPACK, &blob_body(&dup), &opts(false)).unwrap();
     assert_eq!(v.as_hash().unwrap().len(), 1);
-    assert!(value_from_bytes(TYPE_HASH_LISTPACK, &blob_body(&listpack(&[])), &opts(false)).is_err());
+    assert!(
+        value_from_bytes(TYPE_HASH_LISTPACK, &blob_body(&listpack(&[])), &opts(false)).is_err()
+    );
     // A long value converts to a table, as Redis converts on load.
     let long = vec![b'x'; 100];
     let v = decode(
@@ -493,7 +498,14 @@ fn hash_encodings() {
 
 #[test]
 fn zset_encodings() {
-    let items = [E::S(b"a"), E::S(b"1.5"), E::S(b"b"), E::I(-2), E::S(b"c"), E::S(b"inf")];
+    let items = [
+        E::S(b"a"),
+        E::S(b"1.5"),
+        E::S(b"b"),
+        E::I(-2),
+        E::S(b"c"),
+        E::S(b"inf"),
+    ];
     let want = vec![
         (b"b".to_vec(), -2.0),
         (b"a".to_vec(), 1.5),
@@ -548,11 +560,17 @@ fn zset_encodings() {
 #[test]
 fn set_encodings() {
     let v = decode(TYPE_SET_INTSET, &blob_body(&intset(2, &[-1, 5, 9])), true).unwrap();
-    assert_eq!(set_of(&v), vec![b"-1".to_vec(), b"5".to_vec(), b"9".to_vec()]);
+    assert_eq!(
+        set_of(&v),
+        vec![b"-1".to_vec(), b"5".to_vec(), b"9".to_vec()]
+    );
     assert_eq!(v.encoding(), "intset");
     let items = [E::S(b"a"), E::I(3), E::S(b"b")];
     let v = decode(TYPE_SET_LISTPACK, &blob_body(&listpack(&items)), true).unwrap();
-    assert_eq!(set_of(&v), vec![b"3".to_vec(), b"a".to_vec(), b"b".to_vec()]);
+    assert_eq!(
+        set_of(&v),
+        vec![b"3".to_vec(), b"a".to_vec(), b"b".to_vec()]
+    );
     assert_eq!(v.encoding(), "hashtable");
     let ints = listpack(&[E::I(3), E::I(1)]);
     let v = decode(TYPE_SET_LISTPACK, &blob_body(&ints), true).unwrap();
@@ -570,7 +588,9 @@ fn set_encodings() {
 #[test]
 fn other_types_and_framing() {
     assert!(matches!(
-        value_from_bytes(TYPE_MODULE_2, b"\x00", &opts(false)).unwrap_err().kind,
+        value_from_bytes(TYPE_MODULE_2, b"\x00", &opts(false))
+            .unwrap_err()
+            .kind,
         shoal_rdb::error::ErrorKind::Unsupported(_)
     ));
     assert!(value_from_bytes(8, b"\x00", &opts(false)).is_err());
@@ -581,4 +601,196 @@ fn other_types_and_framing() {
     for t in [TYPE_LIST, TYPE_SET, TYPE_ZSET, TYPE_HASH] {
         assert!(value_from_bytes(t, b"\x00", &opts(false)).is_err());
     }
+}
+
+// ---- streams ----
+
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn raw_id(out: &mut Vec<u8>, ms: u64, seq: u64) {
+    out.extend(ms.to_be_bytes());
+    out.extend(seq.to_be_bytes());
+}
+
+/// What a stream body is built from (see `stream_body`).
+struct StreamSpec {
+    t: u8,
+    /// seq of the third entry (1-3 normally).
+    third_seq: i64,
+    last_seq: u64,
+    /// IDs (seq, ms 1) in the consumer's PEL.
+    consumer_pel: Vec<u64>,
+}
+
+/// One node (master 1-1): 1-1 live {a:1,b:2}, 1-2 deleted {a:3,b:4}, 1-3 live
+/// {c:x}; a group "g" (last 1-3) with 1-1 and 1-3 pending, consumer "c".
+fn stream_body(sp: &StreamSpec) -> Vec<u8> {
+    let v2 = sp.t >= TYPE_STREAM_LISTPACKS_2;
+    let lp = listpack(&[
+        E::I(2),
+        E::I(1),
+        E::I(2),
+        E::S(b"a"),
+        E::S(b"b"),
+        E::I(0),
+        E::I(2),
+        E::I(0),
+        E::I(0),
+        E::S(b"1"),
+        E::S(b"2"),
+        E::I(5),
+        E::I(3),
+        E::I(0),
+        E::I(1),
+        E::S(b"3"),
+        E::S(b"4"),
+        E::I(5),
+        E::I(0),
+        E::I(0),
+        E::I(sp.third_seq - 1),
+        E::I(1),
+        E::S(b"c"),
+        E::S(b"x"),
+        E::I(6),
+    ]);
+    let mut b = Vec::new();
+    write_len(&mut b, 1);
+    let mut key = Vec::new();
+    raw_id(&mut key, 1, 1);
+    write_string(&mut b, &key, false);
+    write_string(&mut b, &lp, false);
+    write_len(&mut b, 2);
+    write_len(&mut b, 1);
+    write_len(&mut b, sp.last_seq);
+    if v2 {
+        for v in [1, 1, 1, 2, 3] {
+            write_len(&mut b, v);
+        }
+    }
+    write_len(&mut b, 1);
+    write_string(&mut b, b"g", false);
+    write_len(&mut b, 1);
+    write_len(&mut b, 3);
+    if v2 {
+        write_len(&mut b, 3);
+    }
+    write_len(&mut b, 2);
+    for (seq, count) in [(1u64, 2u64), (3, 1)] {
+        raw_id(&mut b, 1, seq);
+        b.extend(1_700_000_000_000i64.to_le_bytes());
+        write_len(&mut b, count);
+    }
+    write_len(&mut b, 1);
+    write_string(&mut b, b"c", false);
+    b.extend(1_700_000_000_001i64.to_le_bytes());
+    if sp.t >= TYPE_STREAM_LISTPACKS_3 {
+        b.extend(1_700_000_000_002i64.to_le_bytes());
+    }
+    write_len(&mut b, sp.consumer_pel.len() as u64);
+    for &seq in &sp.consumer_pel {
+        raw_id(&mut b, 1, seq);
+    }
+    b
+}
+
+fn good(t: u8) -> StreamSpec {
+    StreamSpec {
+        t,
+        third_seq: 3,
+        last_seq: 5,
+        consumer_pel: vec![1, 3],
+    }
+}
+
+#[test]
+fn streams_of_every_version() {
+    use shoal_keyspace::stream::StreamId;
+    for t in [
+        TYPE_STREAM_LISTPACKS,
+        TYPE_STREAM_LISTPACKS_2,
+        TYPE_STREAM_LISTPACKS_3,
+    ] {
+        for deep in [false, true] {
+            let v = decode(t, &stream_body(&good(t)), deep).unwrap();
+            let s = v.as_stream().unwrap();
+            let entries: Vec<(StreamId, Pairs)> = s
+                .range(StreamId::ZERO, StreamId::MAX, false)
+                .map(|(id, e)| {
+                    (
+                        id,
+                        e.pairs().map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                entries,
+                vec![
+                    (
+                        StreamId::new(1, 1),
+                        vec![
+                            (b"a".to_vec(), b"1".to_vec()),
+                            (b"b".to_vec(), b"2".to_vec())
+                        ]
+                    ),
+                    (StreamId::new(1, 3), vec![(b"c".to_vec(), b"x".to_vec())]),
+                ]
+            );
+            assert_eq!(s.len(), 2);
+            assert_eq!(s.node_count(), 1);
+            assert_eq!(s.last_id, StreamId::new(1, 5));
+            assert_eq!(s.first_id, StreamId::new(1, 1));
+            let g = &s.groups[&b"g"[..]];
+            assert_eq!(g.last_id, StreamId::new(1, 3));
+            if t == TYPE_STREAM_LISTPACKS {
+                assert_eq!(s.entries_added, 2);
+                assert_eq!(s.max_deleted_id, StreamId::ZERO);
+                assert_eq!(g.entries_read, -1);
+            } else {
+                assert_eq!(s.entries_added, 3);
+                assert_eq!(s.max_deleted_id, StreamId::new(1, 2));
+                assert_eq!(g.entries_read, 3);
+            }
+            assert_eq!(g.pel.len(), 2);
+            assert_eq!(g.pel[&StreamId::new(1, 1)].delivery_count, 2);
+            assert_eq!(&*g.pel[&StreamId::new(1, 3)].consumer, b"c");
+            let c = &g.consumers[&b"c"[..]];
+            assert_eq!(c.seen_time, 1_700_000_000_001);
+            assert_eq!(c.pel.len(), 2);
+        }
+    }
+}
+
+#[test]
+fn corrupt_streams_are_errors() {
+    let t = TYPE_STREAM_LISTPACKS_2;
+    let bad = |sp: StreamSpec| {
+        for deep in [false, true] {
+            assert!(value_from_bytes(t, &stream_body(&sp), &opts(deep)).is_err());
+        }
+    };
+    // Entry IDs not increasing (1-2 after 1-2).
+    bad(StreamSpec {
+        third_seq: 2,
+        ..good(t)
+    });
+    // Last ID below the last entry.
+    bad(StreamSpec {
+        last_seq: 2,
+        ..good(t)
+    });
+    // A consumer PEL entry missing from the group's PEL.
+    bad(StreamSpec {
+        consumer_pel: vec![1, 3, 4],
+        ..good(t)
+    });
+    // A group PEL entry without consumer.
+    bad(StreamSpec {
+        consumer_pel: vec![1],
+        ..good(t)
+    });
+    // The same entry twice in a consumer's PEL.
+    bad(StreamSpec {
+        consumer_pel: vec![1, 1, 3],
+        ..good(t)
+    });
 }

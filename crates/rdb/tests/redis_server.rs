@@ -109,7 +109,8 @@ impl Server {
             let _ = child.wait();
             panic!("redis-server did not start");
         };
-        conn.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         Some(Server {
             child,
             conn: BufReader::new(conn),
@@ -128,7 +129,10 @@ impl Server {
         self.conn.get_mut().write_all(&out).unwrap();
         let r = read_reply(&mut self.conn);
         if let Reply::Error(e) = &r {
-            panic!("redis error {e} for {:?}", String::from_utf8_lossy(args[0].as_ref()));
+            panic!(
+                "redis error {e} for {:?}",
+                String::from_utf8_lossy(args[0].as_ref())
+            );
         }
         r
     }
@@ -186,7 +190,9 @@ fn check(s: &mut Server, key: &[u8], v: &Value, opts: &ReadOptions) {
             assert_eq!(s.cmd(&[b"GET".as_ref(), key]).bytes(), x.to_vec(), "{name}");
         }
         Value::List(l) => {
-            let want: Vec<Vec<u8>> = s.cmd(&[b"LRANGE".as_ref(), key, b"0", b"-1"]).array()
+            let want: Vec<Vec<u8>> = s
+                .cmd(&[b"LRANGE".as_ref(), key, b"0", b"-1"])
+                .array()
                 .iter()
                 .map(Reply::bytes)
                 .collect();
@@ -194,7 +200,9 @@ fn check(s: &mut Server, key: &[u8], v: &Value, opts: &ReadOptions) {
             assert_eq!(got, want, "{name}");
         }
         Value::Set(x) => {
-            let mut want: Vec<Vec<u8>> = s.cmd(&[b"SMEMBERS".as_ref(), key]).array()
+            let mut want: Vec<Vec<u8>> = s
+                .cmd(&[b"SMEMBERS".as_ref(), key])
+                .array()
                 .iter()
                 .map(Reply::bytes)
                 .collect();
@@ -245,7 +253,10 @@ fn check_stream(s: &mut Server, key: &[u8], x: &shoal_keyspace::Stream, name: &s
         .iter()
         .map(|e| {
             let e = e.array();
-            (e[0].bytes(), e[1].array().iter().map(Reply::bytes).collect())
+            (
+                e[0].bytes(),
+                e[1].array().iter().map(Reply::bytes).collect(),
+            )
         })
         .collect();
     let got: Vec<(Vec<u8>, Vec<Vec<u8>>)> = x
@@ -381,7 +392,15 @@ fn fill(s: &mut Server) {
         if i % 50 == 7 {
             s.cmd(&["XADD", "stream", &format!("1-{i}"), "other", "x"]);
         } else {
-            s.cmd(&["XADD", "stream", &format!("1-{i}"), "a", &i.to_string(), "b", "bee"]);
+            s.cmd(&[
+                "XADD",
+                "stream",
+                &format!("1-{i}"),
+                "a",
+                &i.to_string(),
+                "b",
+                "bee",
+            ]);
         }
     }
     s.c("XDEL stream 1-1 1-5 1-100 1-101 1-250");
@@ -411,7 +430,10 @@ const LIBRARY: &str =
 fn limits(s: &mut Server) -> Limits {
     let mut get = |name: &str| -> i64 {
         let r = s.cmd(&["CONFIG", "GET", name]);
-        String::from_utf8(r.array()[1].bytes()).unwrap().parse().unwrap()
+        String::from_utf8(r.array()[1].bytes())
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     Limits {
         hash: shoal_keyspace::hash::Limits::new(
@@ -511,9 +533,8 @@ fn redis_files_and_dumps_read_back() {
                 deep_sanitize: deep,
                 ..opts
             };
-            let v = value_from_bytes(p[0], &p[1..p.len() - 10], &o).unwrap_or_else(|e| {
-                panic!("DUMP of {}: {e}", String::from_utf8_lossy(&k))
-            });
+            let v = value_from_bytes(p[0], &p[1..p.len() - 10], &o)
+                .unwrap_or_else(|e| panic!("DUMP of {}: {e}", String::from_utf8_lossy(&k)));
             check(&mut s, &k, &v, &o);
         }
     }

@@ -67,7 +67,10 @@ struct NodeReader<'a> {
 impl<'a> NodeReader<'a> {
     fn err(&self, what: impl std::fmt::Display) -> Error {
         Error::corrupt(
-            format!("stream listpack, element at offset {}: {what}", self.lp.offset()),
+            format!(
+                "stream listpack, element at offset {}: {what}",
+                self.lp.offset()
+            ),
             self.at,
         )
     }
@@ -144,7 +147,10 @@ fn read_node(
         let seq = master.seq.wrapping_add(r.int()? as u64);
         let id = StreamId::new(ms, seq);
         if prev.is_some_and(|p| id <= p) {
-            return Err(r.err(format!("entry {}-{} is not above the one before", id.ms, id.seq)));
+            return Err(r.err(format!(
+                "entry {}-{} is not above the one before",
+                id.ms, id.seq
+            )));
         }
         *prev = Some(id);
         buf.clear();
@@ -168,13 +174,16 @@ fn read_node(
             }
         }
         let lp_count = r.int()?;
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
         let expected = if flags & consts::STREAM_ITEM_FLAG_SAMEFIELDS != 0 {
-            n as i64 + 3
+            n.saturating_add(3)
         } else {
-            2 * n as i64 + 4
+            n.saturating_mul(2).saturating_add(4)
         };
         if deep && lp_count != expected {
-            return Err(r.err(format!("entry element count {lp_count}, expected {expected}")));
+            return Err(r.err(format!(
+                "entry element count {lp_count}, expected {expected}"
+            )));
         }
         let same = flags & consts::STREAM_ITEM_FLAG_SAMEFIELDS != 0;
         let pairs: Vec<&[u8]> = spans
@@ -189,7 +198,11 @@ fn read_node(
             })
             .collect();
         // The node's first entry opens a node; the others join it (limits off).
-        let (max_bytes, max_entries) = if seen_live + seen_dead == 0 { (0, 1) } else { (0, 0) };
+        let (max_bytes, max_entries) = if seen_live + seen_dead == 0 {
+            (0, 1)
+        } else {
+            (0, 0)
+        };
         s.append(id, &pairs, max_bytes, max_entries);
         if flags & consts::STREAM_ITEM_FLAG_DELETED != 0 {
             dead.push(id);
@@ -259,7 +272,12 @@ pub(super) fn read<R: BufRead>(
     if v2 {
         s.first_id = len_id(src)?;
         s.max_deleted_id = len_id(src)?;
+        let at = src.offset;
         s.entries_added = src.len()?;
+        // Shoal computes lags as i64 differences from this counter.
+        if s.entries_added < s.len() as u64 || s.entries_added > i64::MAX as u64 {
+            return Err(Error::corrupt("stream entries added out of range", at));
+        }
     } else {
         // Older files: what Redis assumes when it loads them.
         s.max_deleted_id = StreamId::ZERO;
@@ -271,7 +289,15 @@ pub(super) fn read<R: BufRead>(
         let name = src.string()?;
         let last = len_id(src)?;
         let entries_read = if v2 {
-            src.len()? as i64
+            // Any count, or -1 (unknown) written as a 64-bit length.
+            let n = src.len()? as i64;
+            if n < ENTRIES_READ_UNKNOWN {
+                return Err(Error::corrupt(
+                    "consumer group entries read out of range",
+                    at,
+                ));
+            }
+            n
         } else {
             s.estimate_distance(last)
                 .map_or(ENTRIES_READ_UNKNOWN, |d| d as i64)

@@ -136,7 +136,10 @@ fn pairs<'a>(
     at: u64,
 ) -> Result<impl Iterator<Item = (Item<'a>, Item<'a>)>, Error> {
     if !items.len().is_multiple_of(2) {
-        return Err(Error::corrupt(format!("{what} holds an odd number of elements"), at));
+        return Err(Error::corrupt(
+            format!("{what} holds an odd number of elements"),
+            at,
+        ));
     }
     let mut it = items.into_iter();
     Ok(std::iter::from_fn(move || Some((it.next()?, it.next()?))))

@@ -24,7 +24,9 @@ pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, &'static str>
         ip += 1;
         if ctrl < 32 {
             let run = ctrl + 1;
-            let lit = input.get(ip..ip + run).ok_or("literal run past the input")?;
+            let lit = input
+                .get(ip..ip + run)
+                .ok_or("literal run past the input")?;
             if out.len() + run > out_len {
                 return Err("output longer than declared");
             }
