@@ -794,3 +794,29 @@ fn corrupt_streams_are_errors() {
         ..good(t)
     });
 }
+
+#[test]
+fn files_skip_empty_keys() {
+    use shoal_rdb::{FileReader, Item};
+    let mut f = b"REDIS0010".to_vec();
+    f.push(OPCODE_EXPIRETIME_MS);
+    f.extend(5i64.to_le_bytes());
+    f.push(TYPE_SET);
+    write_string(&mut f, b"empty", false);
+    write_len(&mut f, 0);
+    f.push(TYPE_STRING);
+    write_string(&mut f, b"k", false);
+    write_string(&mut f, b"v", false);
+    f.push(OPCODE_EOF);
+    f.extend(0u64.to_le_bytes());
+    let mut r = FileReader::new(&f[..], ReadOptions::default()).unwrap();
+    match r.next_item().unwrap() {
+        Some(Item::Entry { key, expire_ms, .. }) => {
+            assert_eq!(key, b"k");
+            assert_eq!(expire_ms, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(r.next_item().unwrap().is_none());
+    assert_eq!(r.empty_keys_skipped(), (1, &[b"empty".to_vec()][..]));
+}

@@ -62,8 +62,7 @@ pub enum Item {
 /// which must be consumed exactly).
 pub fn value_from_bytes(type_byte: u8, body: &[u8], opts: &ReadOptions) -> Result<Value, Error> {
     let mut src = Source::new(body);
-    let v = read_value(&mut src, type_byte, opts)?
-        .ok_or_else(|| Error::corrupt("empty collection", 0))?;
+    let v = read_value(&mut src, type_byte, opts)?;
     if src.offset != body.len() as u64 {
         return Err(Error::corrupt("trailing bytes after the value", src.offset));
     }
@@ -211,8 +210,18 @@ fn str_from_vec(v: Vec<u8>) -> Str {
     }
 }
 
-/// Reads a value body of type `type_byte`; `Ok(None)` for an empty collection.
+/// Reads a value body of type `type_byte`; an empty collection is an error.
 pub(crate) fn read_value<R: BufRead>(
+    src: &mut Source<R>,
+    type_byte: u8,
+    opts: &ReadOptions,
+) -> Result<Value, Error> {
+    let at = src.offset;
+    read_value_or_empty(src, type_byte, opts)?.ok_or_else(|| Error::corrupt("empty collection", at))
+}
+
+/// Reads a value body of type `type_byte`; `Ok(None)` for an empty collection.
+pub(crate) fn read_value_or_empty<R: BufRead>(
     src: &mut Source<R>,
     type_byte: u8,
     opts: &ReadOptions,
@@ -382,7 +391,8 @@ impl<R: BufRead> FileReader<R> {
                 }
                 type_byte => {
                     let key = self.src.string()?;
-                    let Some(value) = read_value(&mut self.src, type_byte, &self.opts)? else {
+                    let Some(value) = read_value_or_empty(&mut self.src, type_byte, &self.opts)?
+                    else {
                         self.empty_skipped += 1;
                         if self.empty_first.len() < EMPTY_KEYS_KEPT {
                             self.empty_first.push(key);
