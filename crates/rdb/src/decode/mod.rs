@@ -1,14 +1,26 @@
-//! RDB bytes to values, and whole files read item by item. (Filled in by the
-//! decoding side.)
+//! RDB bytes to values, and whole files read item by item.
 //!
 //! Reads every version from 1 to 11 and every encoding in them; converts each
 //! value to Shoal's representation with the thresholds of [`crate::Limits`], as
 //! Redis converts on load. With `deep_sanitize` (`sanitize-dump-payload yes`)
-//! compact blobs are validated entirely (duplicates, order, counts) before use.
+//! compact blobs are validated entirely (duplicates, order, counts) before use;
+//! without it every blob is still walked with bounds checks, so nothing panics.
+//!
+//! Empty collections: a DUMP payload holding one is refused; a file holding
+//! one has that key skipped (Redis logs "rdbLoadObject skipping empty key" and
+//! goes on, since old versions could write them), counted by
+//! [`FileReader::empty_keys_skipped`].
+//!
+//! - [`values`]: lists, sets, sorted sets and hashes in all their encodings.
+//! - [`stream`]: streams with their consumer groups.
+
+mod stream;
+mod values;
 
 use std::io::BufRead;
 
 use shoal_ds::crc64::crc64;
+use shoal_keyspace::value::EMBSTR_MAX;
 use shoal_keyspace::{Str, Value};
 
 use crate::consts;
@@ -188,16 +200,58 @@ fn io_error(e: std::io::Error, offset: u64) -> Error {
     }
 }
 
-/// Reads a value body of type `type_byte`.
+/// A string value from its bytes, encoded as Redis encodes a loaded string; a
+/// long one keeps the vector (no copy).
+fn str_from_vec(v: Vec<u8>) -> Str {
+    if v.len() > EMBSTR_MAX {
+        Str::raw(v)
+    } else {
+        Str::from_bytes(&v)
+    }
+}
+
+/// Reads a value body of type `type_byte`; an empty collection is an error.
 pub(crate) fn read_value<R: BufRead>(
     src: &mut Source<R>,
     type_byte: u8,
     opts: &ReadOptions,
 ) -> Result<Value, Error> {
-    let _ = opts;
+    let at = src.offset;
+    read_value_or_empty(src, type_byte, opts)?.ok_or_else(|| Error::corrupt("empty collection", at))
+}
+
+/// Reads a value body of type `type_byte`; `Ok(None)` for an empty collection.
+pub(crate) fn read_value_or_empty<R: BufRead>(
+    src: &mut Source<R>,
+    type_byte: u8,
+    opts: &ReadOptions,
+) -> Result<Option<Value>, Error> {
+    let at = src.offset;
     match type_byte {
-        consts::TYPE_STRING => Ok(Value::Str(Str::from_bytes(&src.string()?))),
-        _ => todo!("decode::read_value for collections"),
+        consts::TYPE_STRING => Ok(Some(Value::Str(str_from_vec(src.string()?)))),
+        consts::TYPE_LIST => values::list_plain(src, opts),
+        consts::TYPE_SET => values::set_plain(src, opts),
+        consts::TYPE_ZSET => values::zset_plain(src, false, opts),
+        consts::TYPE_ZSET_2 => values::zset_plain(src, true, opts),
+        consts::TYPE_HASH => values::hash_plain(src, opts),
+        consts::TYPE_HASH_ZIPMAP
+        | consts::TYPE_LIST_ZIPLIST
+        | consts::TYPE_SET_INTSET
+        | consts::TYPE_ZSET_ZIPLIST
+        | consts::TYPE_HASH_ZIPLIST
+        | consts::TYPE_HASH_LISTPACK
+        | consts::TYPE_ZSET_LISTPACK
+        | consts::TYPE_SET_LISTPACK => values::single_blob(src, type_byte, opts),
+        consts::TYPE_LIST_QUICKLIST => values::quicklist(src, false, opts),
+        consts::TYPE_LIST_QUICKLIST_2 => values::quicklist(src, true, opts),
+        consts::TYPE_STREAM_LISTPACKS
+        | consts::TYPE_STREAM_LISTPACKS_2
+        | consts::TYPE_STREAM_LISTPACKS_3 => stream::read(src, type_byte, opts).map(Some),
+        consts::TYPE_MODULE_PRE_GA | consts::TYPE_MODULE_2 => Err(Error::new(
+            ErrorKind::Unsupported("module value types".into()),
+            at,
+        )),
+        t => Err(Error::corrupt(format!("unknown value type {t}"), at)),
     }
 }
 
@@ -209,7 +263,12 @@ pub struct FileReader<R: BufRead> {
     version: u32,
     opts: ReadOptions,
     done: bool,
+    empty_skipped: u64,
+    empty_first: Vec<Vec<u8>>,
 }
+
+/// How many skipped empty keys' names [`FileReader`] keeps (Redis logs as many).
+const EMPTY_KEYS_KEPT: usize = 10;
 
 impl<R: BufRead> FileReader<R> {
     /// Reads and checks the `REDIS00NN` header.
@@ -239,7 +298,15 @@ impl<R: BufRead> FileReader<R> {
             version,
             opts,
             done: false,
+            empty_skipped: 0,
+            empty_first: Vec::new(),
         })
+    }
+
+    /// Keys skipped because their value was an empty collection, and the names
+    /// of the first ten of them (for the log).
+    pub fn empty_keys_skipped(&self) -> (u64, &[Vec<u8>]) {
+        (self.empty_skipped, &self.empty_first)
     }
 
     pub fn version(&self) -> u32 {
@@ -324,7 +391,16 @@ impl<R: BufRead> FileReader<R> {
                 }
                 type_byte => {
                     let key = self.src.string()?;
-                    let value = read_value(&mut self.src, type_byte, &self.opts)?;
+                    let Some(value) = read_value_or_empty(&mut self.src, type_byte, &self.opts)?
+                    else {
+                        self.empty_skipped += 1;
+                        if self.empty_first.len() < EMPTY_KEYS_KEPT {
+                            self.empty_first.push(key);
+                        }
+                        expire_ms = None;
+                        access = None;
+                        continue;
+                    };
                     return Ok(Some(Item::Entry {
                         key,
                         value,
