@@ -19,6 +19,7 @@ pub mod listen;
 pub mod log;
 pub mod memory;
 pub mod metrics;
+pub mod persist;
 pub mod propagate;
 #[cfg(test)]
 mod propagate_tests;
@@ -218,6 +219,10 @@ async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {
         notice!("Running mode={mode}, port={port}.");
     }
     warning!("Server initialized");
+    // (RDB loading, when it comes, goes here unless persist::aof::will_load.)
+    if let Err(code) = persist::aof::startup(&srv) {
+        return code;
+    }
     if let Err(e) = listen::start_tcp(&srv, listeners) {
         warning!("Failed listening on port {port} (tcp), aborting. ({e})");
         return 1;
@@ -289,6 +294,7 @@ fn write_pidfile(srv: &Server) {
 fn finish_shutdown(srv: &Server, unixsocket: &str) {
     warning!("User requested shutdown...");
     srv.request_shutdown();
+    persist::aof::shutdown_threads(srv);
     let save_points = !srv.config.read().save_params().is_empty();
     if save_points {
         warning!("Not saving the dataset: RDB persistence is not available in this version of Shoal yet.");

@@ -1,0 +1,3 @@
+//! Persistence: RDB snapshots and the append-only file.
+
+pub mod aof;
