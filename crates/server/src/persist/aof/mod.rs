@@ -141,19 +141,6 @@ impl Aof {
         }
     }
 
-    /// The same, for a thread that may block.
-    pub fn wait_durable_blocking(&self, need: u64) {
-        let mut rx = self.progress.0.subscribe();
-        while !self.reached(need) {
-            // A short sleep bounds the wait if a notification is missed.
-            if rx.has_changed().unwrap_or(true) {
-                rx.borrow_and_update();
-                continue;
-            }
-            std::thread::sleep(std::time::Duration::from_micros(200));
-        }
-    }
-
     fn reached(&self, need: u64) -> bool {
         if !self.enabled.load(Ordering::Acquire) {
             return true;
@@ -459,7 +446,6 @@ pub fn config_changed(srv: &Arc<Server>, name: &str) {
                     );
                 } else if !on && srv.aof.enabled.load(Ordering::Acquire) {
                     stop(&srv);
-                    crate::notice!("Background append only file rewriting stopped");
                 }
             });
         }
