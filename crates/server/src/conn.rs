@@ -95,6 +95,8 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
     let mut shutdown = srv.shutdown_rx();
     let mut limits_gen = s.settings_gen;
 
+    // The AOF offset the replies in `out` wait for (0: none).
+    let mut aof_need = 0u64;
     'conn: loop {
         // Answer every complete request in the buffer.
         let mut processed = 0u64;
@@ -127,6 +129,7 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                     if waited {
                         s.now_ms = unix_ms();
                     }
+                    crate::persist::aof::take_fed();
                     match admitted {
                         Admit::Run => {
                             dispatch(&srv, &mut s, &mut out, &argv);
@@ -139,9 +142,13 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                             s.script_busy = false;
                         }
                     }
+                    aof_need = aof_need.max(crate::persist::aof::take_fed());
                     if let Some(block) = s.block.take() {
                         // Send what came before, then wait: later requests in the
                         // buffer stay queued behind the blocked one, as in Redis.
+                        if aof_need > 0 {
+                            srv.aof.wait_durable(std::mem::take(&mut aof_need)).await;
+                        }
                         if !flush(&mut wr, &mut out, &info).await {
                             break 'conn;
                         }
@@ -150,6 +157,9 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                             Some(reply) => reply.write(&mut out),
                             None => break 'conn,
                         }
+                        // The reply may follow writes made on another thread (a
+                        // script's, a served pop's): they reach the AOF first.
+                        aof_need = srv.aof.fed_now();
                         s.now_ms = unix_ms();
                     }
                     apply_reply_mode(&mut s, &mut out, before, mode_before);
@@ -174,6 +184,10 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
         }
         if processed > 0 {
             info.last_interaction_ms.store(s.now_ms, Relaxed);
+        }
+        // Replies of writes wait for the AOF (appendfsync: on disk, or written).
+        if aof_need > 0 {
+            srv.aof.wait_durable(std::mem::take(&mut aof_need)).await;
         }
         // Answer now if the socket takes it; what it does not take is written below
         // while reading goes on.

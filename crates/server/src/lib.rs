@@ -219,8 +219,13 @@ async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {
         notice!("Running mode={mode}, port={port}.");
     }
     warning!("Server initialized");
+    // As Redis 7.0: with appendonly yes only the AOF is read (a dump.rdb beside it
+    // is ignored, even when no AOF exists yet).
     if !srv.config.read().bool("appendonly") && !persist::load::load_at_startup(&srv) {
         return 1;
+    }
+    if let Err(code) = persist::aof::startup(&srv) {
+        return code;
     }
     if let Err(e) = listen::start_tcp(&srv, listeners) {
         warning!("Failed listening on port {port} (tcp), aborting. ({e})");
@@ -327,6 +332,7 @@ fn finish_shutdown(srv: &Server, unixsocket: &str) {
         warning!("User requested shutdown...");
     }
     srv.request_shutdown();
+    persist::aof::shutdown_threads(srv);
     persist::kill_bgsave(srv);
     if !unixsocket.is_empty() {
         notice!("Removing the unix socket file.");

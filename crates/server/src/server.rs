@@ -76,6 +76,8 @@ pub struct Server {
     pub scripting: crate::scripting::Scripting,
     /// Sinks of the propagation stream (AOF, replicas) and its order.
     pub propagation: crate::propagate::Propagation,
+    /// The append-only file (persist/aof).
+    pub aof: crate::persist::aof::Aof,
     pub latency: Mutex<LatencyMonitor>,
     pub pause: Mutex<Pause>,
     /// Set while a CLIENT PAUSE may be in force, so that the request path checks
@@ -165,6 +167,7 @@ impl Server {
             gate: Default::default(),
             scripting: Default::default(),
             propagation: Default::default(),
+            aof: Default::default(),
             latency: Mutex::new(LatencyMonitor::default()),
             pause: Mutex::new(Pause {
                 kind: PauseKind::None,

@@ -92,6 +92,7 @@ fn config_set(c: &mut SCtx, argv: &[Bytes]) {
     c.srv.apply_config();
     for name in &changed {
         apply_side_effect(c, name);
+        crate::persist::aof::config_changed(c.srv, name);
     }
     let listeners = ["port", "bind"].into_iter().find(|n| changed.contains(n));
     match listeners {

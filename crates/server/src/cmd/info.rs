@@ -432,20 +432,13 @@ fn persistence(srv: &Server, out: &mut String) {
         "{}",
         p.last_load_keys_loaded.load(Relaxed)
     );
-    for (k, v) in [
-        ("aof_enabled", "0"),
-        ("aof_rewrite_in_progress", "0"),
-        ("aof_rewrite_scheduled", "0"),
-        ("aof_last_rewrite_time_sec", "-1"),
-        ("aof_current_rewrite_time_sec", "-1"),
-        ("aof_last_bgrewrite_status", "ok"),
-        ("aof_rewrites", "0"),
-        ("aof_rewrites_consecutive_failures", "0"),
-        ("aof_last_write_status", "ok"),
-        ("aof_last_cow_size", "0"),
-        ("module_fork_in_progress", "0"),
-        ("module_fork_last_cow_size", "0"),
-    ] {
+    let (aof, aof_on) = crate::persist::aof::info_fields(srv);
+    for (k, v) in aof {
+        field!(out, k, "{v}");
+    }
+    field!(out, "module_fork_in_progress", "0");
+    field!(out, "module_fork_last_cow_size", "0");
+    for (k, v) in aof_on {
         field!(out, k, "{v}");
     }
 }

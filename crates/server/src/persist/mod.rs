@@ -1,4 +1,5 @@
-//! RDB persistence: when and where the server saves and loads `dir/dbfilename`.
+//! Persistence: RDB snapshots (when and where the server saves and loads
+//! `dir/dbfilename`) and the append-only file ([`aof`]).
 //!
 //! - [`snapshot`]: the point-in-time image engine (no fork, no copy), reusable
 //!   by the AOF rewrite;
@@ -11,6 +12,7 @@
 //! points exist and the last background save failed; it is recomputed whenever
 //! one of those changes, so dispatch reads one atomic per command.
 
+pub mod aof;
 pub mod load;
 pub mod snapshot;
 
