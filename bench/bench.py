@@ -66,7 +66,7 @@ def ping(port):
 
 
 class Server:
-    def __init__(self, name, binary):
+    def __init__(self, name, binary, extra=()):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=f"shoal-bench-{name}-")
         self.port = free_port()
@@ -74,7 +74,7 @@ class Server:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-             "--save", "", "--appendonly", "no"],
+             "--save", "", "--appendonly", "no", *extra],
             cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
         deadline = time.monotonic() + 15
@@ -241,6 +241,9 @@ def main():
                                          / "release" / "shoal-server"))
     ap.add_argument("--redis", default="/usr/bin/redis-server")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--server-args", default="",
+                    help="extra arguments for both servers, e.g. "
+                         "'--appendonly yes --appendfsync everysec'")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--n-p1", type=int, default=200_000, help="requests per run at -P 1")
     ap.add_argument("--n-p16", type=int, default=2_000_000, help="requests per run at -P 16")
@@ -290,7 +293,7 @@ def main():
             print(f"round {rnd + 1}/{args.rounds}: {name} ({binary})", flush=True)
             # throughput, latency and CPU
             try:
-                server = Server(name, binary)
+                server = Server(name, binary, args.server_args.split())
             except Exception as e:  # noqa: BLE001 - report and go on with the other server
                 print(f"  {name}: cannot start: {e}", flush=True)
                 results[name]["errors"].append(f"round {rnd + 1}: start: {e}")
@@ -318,7 +321,7 @@ def main():
             for m in mem_tests:
                 payload, count = payloads[m]
                 try:
-                    server = Server(name, binary)
+                    server = Server(name, binary, args.server_args.split())
                 except Exception as e:  # noqa: BLE001
                     results[name]["errors"].append(f"round {rnd + 1}: start (memory): {e}")
                     continue
