@@ -474,8 +474,13 @@ pub fn config_changed(srv: &Arc<Server>, name: &str) {
             if on && !active {
                 // As Redis: the AOF is created by a rewrite and used once it ends.
                 a.wait_rewrite.store(true, Ordering::Release);
+                let owned = !a.rewrite_in_progress.swap(true, Ordering::AcqRel);
+                if owned {
+                    a.rewrite_started_ms
+                        .store(crate::server::unix_ms(), Ordering::Relaxed);
+                }
                 let srv = srv.clone();
-                std::thread::spawn(move || rewrite::enable(&srv));
+                std::thread::spawn(move || rewrite::enable(&srv, owned));
             } else if !on && active {
                 a.wait_rewrite.store(false, Ordering::Release);
                 a.rewrite_scheduled.store(false, Ordering::Relaxed);

@@ -273,21 +273,33 @@ fn spawn_snapshot(
 
 /// `CONFIG SET appendonly yes` (and its scheduled retries): runs on a thread of
 /// its own, outside any command, because it takes an exclusive section.
-pub fn enable(srv: &Arc<Server>) {
+/// `owned`: the caller already set `rewrite_in_progress` for this rewrite (so
+/// that INFO shows it at once after CONFIG SET, as Redis's does).
+pub fn enable(srv: &Arc<Server>, owned: bool) {
     let a = &srv.aof;
-    if !a.wait_rewrite.load(Acquire) || a.enabled.load(Acquire) {
-        return;
-    }
-    if a.rewrite_in_progress.load(Acquire) && !a.enabled.load(Acquire) {
-        notice!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
-        kill(srv);
-    }
     let schedule = || {
         notice!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
         a.rewrite_scheduled.store(true, Relaxed);
     };
-    if snapshot::running().is_some() || a.rewrite_in_progress.swap(true, AcqRel) {
-        return schedule();
+    if !a.wait_rewrite.load(Acquire) || a.enabled.load(Acquire) {
+        if owned {
+            a.rewrite_in_progress.store(false, Release);
+        }
+        return;
+    }
+    if owned {
+        if snapshot::running().is_some() {
+            a.rewrite_in_progress.store(false, Release);
+            return schedule();
+        }
+    } else {
+        if a.rewrite_in_progress.load(Acquire) {
+            notice!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
+            kill(srv);
+        }
+        if snapshot::running().is_some() || a.rewrite_in_progress.swap(true, AcqRel) {
+            return schedule();
+        }
     }
     let s = Settings::read(srv);
     let (dir, appendfilename, manifest) = current_manifest(srv, &s);
@@ -579,7 +591,7 @@ pub fn cron(srv: &Arc<Server>) -> bool {
         if a.wait_rewrite.load(Acquire) && !a.enabled.load(Acquire) {
             a.rewrite_scheduled.store(false, Relaxed);
             let srv = srv.clone();
-            std::thread::spawn(move || enable(&srv));
+            std::thread::spawn(move || enable(&srv, false));
             return true;
         }
         let r = snapshot::with_gate(srv, || start(srv));
