@@ -470,7 +470,8 @@ pub fn config_changed(srv: &Arc<Server>, name: &str) {
         "appendonly" => {
             let on = srv.config.read().bool("appendonly");
             let a = &srv.aof;
-            let active = a.enabled.load(Ordering::Acquire) || a.wait_rewrite.load(Ordering::Acquire);
+            let active =
+                a.enabled.load(Ordering::Acquire) || a.wait_rewrite.load(Ordering::Acquire);
             if on && !active {
                 // As Redis: the AOF is created by a rewrite and used once it ends.
                 a.wait_rewrite.store(true, Ordering::Release);

@@ -201,7 +201,11 @@ fn launch(srv: &Arc<Server>) -> Result<(), StartFail> {
         let new = match opened.and_then(|n| write_manifest(&dir, &appendfilename, &m).map(|_| n)) {
             Ok(n) => n,
             Err(e) => {
-                warning!("Can't open the append-only file {}: {}", info.name, io_text(&e));
+                warning!(
+                    "Can't open the append-only file {}: {}",
+                    info.name,
+                    io_text(&e)
+                );
                 let _ = std::fs::remove_file(&path);
                 let _ = std::fs::remove_file(dir.join(&temp_name));
                 return Err(StartFail::Failed);
@@ -546,7 +550,10 @@ fn install(srv: &Arc<Server>, job: &Job, w: BufWriter<File>) -> Result<(), ()> {
         incr_renamed = Some((dir.join(&incr.name), dir.join(t)));
     }
     if let Err(e) = write_manifest(dir, app, &m) {
-        warning!("Can't persist the AOF manifest after a rewrite: {}", io_text(&e));
+        warning!(
+            "Can't persist the AOF manifest after a rewrite: {}",
+            io_text(&e)
+        );
         let _ = std::fs::remove_file(&base_path);
         if let Some((now, back)) = incr_renamed {
             let _ = std::fs::rename(now, back);
