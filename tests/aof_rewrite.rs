@@ -579,6 +579,17 @@ fn bgsave_and_bgrewriteaof_schedule_each_other_as_redis() {
     }
     assert_eq!(info(&mut c, "rdb_bgsave_in_progress"), "0");
     assert_eq!(info(&mut c, "aof_rewrite_scheduled"), "0");
+    // During the rewrite the manifest lists the new incr file after the old
+    // ones, as Redis 7.0.15's does.
+    let names: Vec<String> = manifest(dir.path()).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        names,
+        [
+            "appendonly.aof.1.base.rdb",
+            "appendonly.aof.1.incr.aof",
+            "appendonly.aof.2.incr.aof"
+        ]
+    );
     assert_ne!(info(&mut c, "aof_current_rewrite_time_sec"), "-1");
     assert_eq!(
         simple(c.cmd(&["BGREWRITEAOF"]).unwrap()),
@@ -697,6 +708,29 @@ fn failed_rewrites_leave_a_loadable_aof() {
         ["appendonly.aof.2.base.rdb", "appendonly.aof.3.incr.aof"]
     );
     c.cmd(&["SET", "last", "1"]).unwrap();
+    let d = digest(&mut c);
+    p.stop();
+    let p = Proc::start(shoal(), dir.path(), &args);
+    assert_eq!(digest(&mut p.client()), d);
+    p.stop();
+}
+
+#[test]
+fn without_rdb_preamble_the_base_is_still_rdb_and_named_so() {
+    // Known gap (see persist/aof/rewrite.rs): no `.base.aof` of commands yet.
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
+    let p = Proc::start(shoal(), dir.path(), &args);
+    let mut c = p.client();
+    c.cmd(&["SET", "a", "1"]).unwrap();
+    c.cmd(&["RPUSH", "l", "x", "y"]).unwrap();
+    assert_eq!(
+        simple(c.cmd(&["BGREWRITEAOF"]).unwrap()),
+        "Background append only file rewriting started"
+    );
+    wait_rewrite_done(&mut c);
+    let m = assert_clean_manifest(dir.path());
+    assert_eq!(m[0].0, "appendonly.aof.2.base.rdb");
     let d = digest(&mut c);
     p.stop();
     let p = Proc::start(shoal(), dir.path(), &args);

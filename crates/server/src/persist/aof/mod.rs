@@ -3,7 +3,8 @@
 //! Owns: the AOF state of the server ([`Aof`], a field of `Server`), the
 //! propagation [`Sink`] that appends every unit to the AOF buffer, the writer and
 //! fsync threads ([`writer`]), start-up ([`startup`]: load an existing directory
-//! or create one; [`load`], [`base`]) and the INFO fields.
+//! or create one; [`load`], [`base`]), the rewrite ([`rewrite`]: BGREWRITEAOF,
+//! automatic rewrites, turning the AOF on at run time) and the INFO fields.
 //!
 //! The path of a write with the AOF on: the command's unit is encoded once by
 //! `propagate` and fed here under the stream lock, so the buffer holds units in

@@ -31,6 +31,11 @@
 //!
 //! With the AOF off, BGREWRITEAOF writes a new base and a manifest of only that
 //! base, as Redis does.
+//!
+//! Known gap: `aof-use-rdb-preamble no` is not honoured by the rewrite: the base
+//! is always an RDB image, named `.base.rdb` as its content is (Shoal and Redis
+//! load a base by its content). A `.base.aof` of commands needs a writer of every
+//! type as commands (streams with their groups, PELs and consumers included).
 
 use super::{write_manifest, Files, Settings};
 use crate::persist::snapshot::{self, SnapError, StartError};
@@ -74,7 +79,6 @@ struct Job {
     mode: Mode,
     dir: PathBuf,
     appendfilename: String,
-    preamble: bool,
     temp_name: String,
     /// The manifest to build on (the live one is used when the AOF is on).
     manifest: Manifest,
@@ -219,7 +223,6 @@ fn launch(srv: &Arc<Server>) -> Result<(), StartFail> {
         mode: if on { Mode::On } else { Mode::Off },
         dir,
         appendfilename,
-        preamble: s.preamble,
         temp_name,
         manifest,
         last_incr_seq,
@@ -340,7 +343,6 @@ pub fn enable(srv: &Arc<Server>, owned: bool) {
         last_incr_seq: manifest.curr_incr_seq,
         dir: dir.clone(),
         appendfilename,
-        preamble: s.preamble,
         temp_name: temp_name.clone(),
         manifest,
         temp_incr: Some(temp_incr.clone()),
@@ -514,7 +516,8 @@ fn install(srv: &Arc<Server>, job: &Job, w: BufWriter<File>) -> Result<(), ()> {
         (Mode::On, Some(f)) => f.manifest.clone(),
         _ => job.manifest.clone(),
     };
-    let base = m.install_base(app, job.preamble, job.last_incr_seq);
+    // The base is an RDB image whatever aof-use-rdb-preamble says (module doc).
+    let base = m.install_base(app, true, job.last_incr_seq);
     let base_path = dir.join(&base.name);
     if let Err(e) = std::fs::rename(&temp, &base_path) {
         warning!(
