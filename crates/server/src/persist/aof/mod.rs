@@ -471,26 +471,48 @@ pub fn config_changed(srv: &Arc<Server>, name: &str) {
         "appendonly" => {
             let on = srv.config.read().bool("appendonly");
             let a = &srv.aof;
-            let active =
-                a.enabled.load(Ordering::Acquire) || a.wait_rewrite.load(Ordering::Acquire);
-            if on && !active {
-                // As Redis: the AOF is created by a rewrite and used once it ends.
+            let mut owned = false;
+            if on && !a.enabled.load(Ordering::Acquire) && !a.wait_rewrite.load(Ordering::Acquire) {
+                // As Redis: the AOF is created by a rewrite and used once it ends;
+                // INFO shows both at once.
                 a.wait_rewrite.store(true, Ordering::Release);
-                let owned = !a.rewrite_in_progress.swap(true, Ordering::AcqRel);
+                owned = !a.rewrite_in_progress.swap(true, Ordering::AcqRel);
                 if owned {
                     a.rewrite_started_ms
                         .store(crate::server::unix_ms(), Ordering::Relaxed);
                 }
-                let srv = srv.clone();
-                std::thread::spawn(move || rewrite::enable(&srv, owned));
-            } else if !on && active {
-                a.wait_rewrite.store(false, Ordering::Release);
-                a.rewrite_scheduled.store(false, Ordering::Relaxed);
-                let srv = srv.clone();
-                std::thread::spawn(move || stop(&srv));
             }
+            let srv = srv.clone();
+            std::thread::spawn(move || reconcile(&srv, owned));
         }
         _ => {}
+    }
+}
+
+/// Serialises turning the AOF on and off (CONFIG SET, scheduled retries).
+pub(crate) static TOGGLE: Mutex<()> = Mutex::new(());
+
+/// Brings the AOF in line with the `appendonly` directive as it is now (so
+/// that of quick CONFIG SETs the last one wins). `owned`: the caller set
+/// `rewrite_in_progress` for the rewrite that turns the AOF on.
+fn reconcile(srv: &Arc<Server>, owned: bool) {
+    let _g = TOGGLE.lock();
+    let a = &srv.aof;
+    if srv.config.read().bool("appendonly") {
+        if !a.enabled.load(Ordering::Acquire) {
+            a.wait_rewrite.store(true, Ordering::Release);
+        }
+        rewrite::enable(srv, owned);
+        return;
+    }
+    if owned {
+        a.rewrite_in_progress.store(false, Ordering::Release);
+    }
+    let waiting = a.wait_rewrite.swap(false, Ordering::AcqRel);
+    let was = a.enabled.load(Ordering::Acquire) || waiting;
+    a.rewrite_scheduled.store(false, Ordering::Relaxed);
+    if was {
+        stop(srv);
     }
 }
 

@@ -459,6 +459,7 @@ fn finish(srv: &Arc<Server>, job: Job, res: Result<BufWriter<File>, SnapError>) 
             let srv = srv.clone();
             let path = job.temp_incr.map(|t| job.dir.join(t));
             std::thread::spawn(move || {
+                let _g = super::TOGGLE.lock();
                 super::stop(&srv);
                 if let Some(p) = path {
                     let _ = std::fs::remove_file(p);
@@ -601,7 +602,10 @@ pub fn cron(srv: &Arc<Server>) -> bool {
         if a.wait_rewrite.load(Acquire) && !a.enabled.load(Acquire) {
             a.rewrite_scheduled.store(false, Relaxed);
             let srv = srv.clone();
-            std::thread::spawn(move || enable(&srv, false));
+            std::thread::spawn(move || {
+                let _g = super::TOGGLE.lock();
+                enable(&srv, false)
+            });
             return true;
         }
         let r = snapshot::with_gate(srv, || start(srv));
