@@ -737,3 +737,47 @@ fn without_rdb_preamble_the_base_is_still_rdb_and_named_so() {
     assert_eq!(digest(&mut p.client()), d);
     p.stop();
 }
+
+#[test]
+fn a_crash_in_the_middle_of_a_rewrite_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--appendonly", "yes"];
+    let p = Proc::start(shoal(), dir.path(), &args);
+    let mut c = p.client();
+    // Real writes (DEBUG POPULATE is not propagated, in Redis either).
+    for i in 0..2000 {
+        c.cmd(&["SET", &format!("k:{i}"), "v"]).unwrap();
+    }
+    // About two seconds of rewrite.
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "1000"])
+        .unwrap();
+    assert_eq!(
+        simple(c.cmd(&["BGREWRITEAOF"]).unwrap()),
+        "Background append only file rewriting started"
+    );
+    // Writes after the cut go to the new incr file only.
+    for i in 0..200 {
+        c.cmd(&["INCR", "counter"]).unwrap();
+        c.cmd(&["SET", &format!("k:{i}"), "changed"]).unwrap();
+    }
+    assert_eq!(info(&mut c, "aof_rewrite_in_progress"), "1");
+    let d = digest(&mut c);
+    p.kill9();
+    let names: Vec<String> = manifest(dir.path()).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        names,
+        [
+            "appendonly.aof.1.base.rdb",
+            "appendonly.aof.1.incr.aof",
+            "appendonly.aof.2.incr.aof"
+        ]
+    );
+    let p = Proc::start(shoal(), dir.path(), &args);
+    let mut c = p.client();
+    assert_eq!(digest(&mut c), d);
+    assert_eq!(
+        bulk(&c.cmd(&["GET", "counter"]).unwrap()).as_deref(),
+        Some(&b"200"[..])
+    );
+    p.stop();
+}
