@@ -332,6 +332,7 @@ fn finish_shutdown(srv: &Server, unixsocket: &str) {
         warning!("User requested shutdown...");
     }
     srv.request_shutdown();
+    persist::aof::rewrite::kill(srv);
     persist::aof::shutdown_threads(srv);
     persist::kill_bgsave(srv);
     if !unixsocket.is_empty() {

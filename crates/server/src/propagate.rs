@@ -196,6 +196,15 @@ impl Propagation {
         });
     }
 
+    /// Registers a sink from inside an exclusive section the caller runs (so that
+    /// something else, such as an AOF rewrite's cut, happens at the same point of
+    /// the stream).
+    pub fn add_sink_in_section(&self, sink: Arc<dyn Sink>) {
+        let mut sinks = self.sinks.write();
+        sinks.push(sink);
+        self.active.store(true, Relaxed);
+    }
+
     /// Removes a sink (by identity), under the same rules as [`Propagation::add_sink`].
     pub fn remove_sink(srv: &Server, sink: &Arc<dyn Sink>) {
         srv.exclusive(|| {

@@ -1,4 +1,5 @@
-//! SAVE and BGSAVE (LASTSAVE is in `conn`). The work is in [`crate::persist`].
+//! SAVE, BGSAVE and BGREWRITEAOF (LASTSAVE is in `conn`). The work is in
+//! [`crate::persist`] and [`crate::persist::aof::rewrite`].
 
 use super::{SCtx, ServerHandler};
 use crate::persist::{self, SaveError};
@@ -6,7 +7,11 @@ use bytes::Bytes;
 use shoal_commands::{args, errors};
 use std::sync::atomic::Ordering::Relaxed;
 
-pub const HANDLERS: &[(&str, ServerHandler)] = &[("save", save), ("bgsave", bgsave)];
+pub const HANDLERS: &[(&str, ServerHandler)] = &[
+    ("save", save),
+    ("bgsave", bgsave),
+    ("bgrewriteaof", bgrewriteaof),
+];
 
 const IN_PROGRESS: &str = "ERR Background save already in progress";
 
@@ -45,5 +50,19 @@ fn bgsave(c: &mut SCtx, argv: &[Bytes]) {
         Ok(()) => c.out.simple("Background saving started"),
         Err(SaveError::Busy) => c.out.error(IN_PROGRESS),
         Err(SaveError::Failed(_)) => c.out.error("ERR"),
+    }
+}
+
+fn bgrewriteaof(c: &mut SCtx, _argv: &[Bytes]) {
+    use crate::persist::aof::rewrite::{self, Reply};
+    match rewrite::bgrewriteaof(c.srv, c.s.in_exec) {
+        Reply::Started => c.out.simple("Background append only file rewriting started"),
+        Reply::Scheduled => c.out.simple("Background append only file rewriting scheduled"),
+        Reply::InProgress => c
+            .out
+            .error("ERR Background append only file rewriting already in progress"),
+        Reply::Failed => c.out.error(
+            "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+        ),
     }
 }

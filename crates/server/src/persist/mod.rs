@@ -324,6 +324,10 @@ pub fn after_flushall(srv: &Arc<Server>) {
 /// The exit path's save: Redis saves on shutdown when save points exist (or
 /// SHUTDOWN SAVE). Returns false when the save failed.
 pub fn shutdown_save(srv: &Arc<Server>) -> bool {
+    if srv.aof.rewrite_in_progress.load(Relaxed) {
+        warning!("There is a child rewriting the AOF. Killing it!");
+        aof::rewrite::kill(srv);
+    }
     if snapshot::running().is_some() {
         warning!("There is a child saving an .rdb. Killing it!");
         kill_bgsave(srv);
@@ -349,6 +353,10 @@ pub async fn cron(srv: Arc<Server>) {
             _ = stop.changed() => return,
         }
         if snapshot::running().is_some() {
+            continue;
+        }
+        // As Redis's serverCron: a scheduled or automatic AOF rewrite goes first.
+        if aof::rewrite::cron(&srv) {
             continue;
         }
         let p = &srv.persist;

@@ -338,6 +338,9 @@ fn walk<W: Write>(
 
     let progress = &sink.progress;
     let nshards = srv.ks.num_shards();
+    // `rdb-key-save-delay` (microseconds per key, a testing aid as in Redis):
+    // slept after each batch, with no shard locked.
+    let key_delay = srv.config.read().int("rdb-key-save-delay").max(0) as u64;
     let mut batch = Vec::with_capacity(64 << 10);
     for (db, &(keys, expires)) in cut.counts.iter().enumerate() {
         if keys == 0 {
@@ -370,6 +373,9 @@ fn walk<W: Write>(
                     d.snapshot_step(cut.id, BATCH, &mut save)
                 });
                 progress.keys_processed.fetch_add(n, Relaxed);
+                if key_delay > 0 && n > 0 && !discard {
+                    std::thread::sleep(std::time::Duration::from_micros(key_delay * n));
+                }
                 if n > 0 {
                     w.put(sink, &batch);
                     need_select = false;

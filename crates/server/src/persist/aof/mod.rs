@@ -3,7 +3,8 @@
 //! Owns: the AOF state of the server ([`Aof`], a field of `Server`), the
 //! propagation [`Sink`] that appends every unit to the AOF buffer, the writer and
 //! fsync threads ([`writer`]), start-up ([`startup`]: load an existing directory
-//! or create one; [`load`], [`base`]) and the INFO fields.
+//! or create one; [`load`], [`base`]), the rewrite ([`rewrite`]: BGREWRITEAOF,
+//! automatic rewrites, turning the AOF on at run time) and the INFO fields.
 //!
 //! The path of a write with the AOF on: the command's unit is encoded once by
 //! `propagate` and fed here under the stream lock, so the buffer holds units in
@@ -23,6 +24,7 @@
 
 pub mod base;
 pub mod load;
+pub mod rewrite;
 pub mod writer;
 
 use crate::propagate::{target, Propagation, Sink};
@@ -93,12 +95,29 @@ pub struct Aof {
     /// Size of the incr files and the base (INFO aof_current_size, aof_base_size).
     pub current_size: AtomicU64,
     pub base_size: AtomicU64,
+    /// Rewrites started (INFO aof_rewrites).
     pub rewrites: AtomicU64,
+    /// Rewrites ended, whatever the outcome (aof_last_rewrite_time_sec is -1
+    /// before the first).
+    pub rewrites_ended: AtomicU64,
     pub rewrite_in_progress: AtomicBool,
+    /// A rewrite waits for another snapshot to end (the persist cron starts it).
+    pub rewrite_scheduled: AtomicBool,
+    /// `CONFIG SET appendonly yes` at run time: the AOF counts as on (INFO
+    /// aof_enabled) but is only used once a rewrite has created it (Redis's
+    /// AOF_WAIT_REWRITE).
+    pub wait_rewrite: AtomicBool,
     pub rewrite_started_ms: AtomicI64,
     pub last_rewrite_secs: AtomicI64,
     pub last_rewrite_ok: AtomicBool,
     pub rewrite_failures: AtomicU64,
+    /// When the last rewrite failed (the retry limit after repeated failures).
+    pub last_rewrite_fail_ms: AtomicI64,
+    /// The size of the AOF after the last rewrite (or at start-up): automatic
+    /// rewrites compare the current size with it.
+    pub rewrite_base_size: AtomicU64,
+    /// The running rewrite, for abort.
+    pub(crate) rewrite: Mutex<Option<Arc<crate::persist::snapshot::SnapshotHandle>>>,
     pub(crate) threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     pub(crate) sink: Mutex<Option<Arc<dyn Sink>>>,
 }
@@ -370,11 +389,26 @@ fn open_and_start(
         }
     }
     aof.current_size.store(size, Ordering::Relaxed);
+    aof.rewrite_base_size.store(size, Ordering::Relaxed);
     *aof.files.lock() = Some(Files {
         dir: s.dir.clone(),
         appendfilename: s.appendfilename.clone(),
         manifest,
     });
+    let sink = start_writer(srv, s, file)?;
+    Propagation::add_sink(srv, sink.clone());
+    *aof.sink.lock() = Some(sink);
+    Ok(())
+}
+
+/// Starts the writer threads on `file` and returns the sink to register: the
+/// caller registers it (outside any command, or inside its own exclusive section).
+pub(crate) fn start_writer(
+    srv: &Arc<Server>,
+    s: &Settings,
+    file: File,
+) -> std::io::Result<Arc<dyn Sink>> {
+    let aof = &srv.aof;
     aof.policy.store(s.policy, Ordering::Relaxed);
     aof.timestamps.store(s.timestamps, Ordering::Relaxed);
     aof.last_write_ok.store(true, Ordering::Relaxed);
@@ -389,17 +423,15 @@ fn open_and_start(
     aof.synced.store(start, Ordering::Release);
     writer::spawn(srv.clone(), file)?;
     aof.enabled.store(true, Ordering::Release);
-    let sink: Arc<dyn Sink> = Arc::new(AofSink(srv.clone()));
     // The first unit after this is preceded by SELECT: a new file starts in db 0.
     srv.propagation.reset_selected_db(target::AOF);
-    Propagation::add_sink(srv, sink.clone());
-    *aof.sink.lock() = Some(sink);
-    Ok(())
+    Ok(Arc::new(AofSink(srv.clone())))
 }
 
 /// Stops the AOF: no more units, the buffer written and fsynced, threads joined.
 /// Must be called outside any command (it enters an exclusive section).
 pub fn stop(srv: &Arc<Server>) {
+    rewrite::kill(srv);
     let sink = srv.aof.sink.lock().take();
     if let Some(sink) = sink {
         Propagation::remove_sink(srv, &sink);
@@ -438,18 +470,49 @@ pub fn config_changed(srv: &Arc<Server>, name: &str) {
         }
         "appendonly" => {
             let on = srv.config.read().bool("appendonly");
-            let srv = srv.clone();
-            std::thread::spawn(move || {
-                if on && !srv.aof.enabled.load(Ordering::Acquire) {
-                    crate::warning!(
-                        "Turning the AOF on at run time needs a rewrite, which is not available in this version of Shoal yet."
-                    );
-                } else if !on && srv.aof.enabled.load(Ordering::Acquire) {
-                    stop(&srv);
+            let a = &srv.aof;
+            let mut owned = false;
+            if on && !a.enabled.load(Ordering::Acquire) && !a.wait_rewrite.load(Ordering::Acquire) {
+                // As Redis: the AOF is created by a rewrite and used once it ends;
+                // INFO shows both at once.
+                a.wait_rewrite.store(true, Ordering::Release);
+                owned = !a.rewrite_in_progress.swap(true, Ordering::AcqRel);
+                if owned {
+                    a.rewrite_started_ms
+                        .store(crate::server::unix_ms(), Ordering::Relaxed);
                 }
-            });
+            }
+            let srv = srv.clone();
+            std::thread::spawn(move || reconcile(&srv, owned));
         }
         _ => {}
+    }
+}
+
+/// Serialises turning the AOF on and off (CONFIG SET, scheduled retries).
+pub(crate) static TOGGLE: Mutex<()> = Mutex::new(());
+
+/// Brings the AOF in line with the `appendonly` directive as it is now (so
+/// that of quick CONFIG SETs the last one wins). `owned`: the caller set
+/// `rewrite_in_progress` for the rewrite that turns the AOF on.
+fn reconcile(srv: &Arc<Server>, owned: bool) {
+    let _g = TOGGLE.lock();
+    let a = &srv.aof;
+    if srv.config.read().bool("appendonly") {
+        if !a.enabled.load(Ordering::Acquire) {
+            a.wait_rewrite.store(true, Ordering::Release);
+        }
+        rewrite::enable(srv, owned);
+        return;
+    }
+    if owned {
+        a.rewrite_in_progress.store(false, Ordering::Release);
+    }
+    let waiting = a.wait_rewrite.swap(false, Ordering::AcqRel);
+    let was = a.enabled.load(Ordering::Acquire) || waiting;
+    a.rewrite_scheduled.store(false, Ordering::Relaxed);
+    if was {
+        stop(srv);
     }
 }
 
@@ -460,7 +523,7 @@ pub type Fields = Vec<(&'static str, String)>;
 /// group always, the second (from `aof_current_size`) only with the AOF on.
 pub fn info_fields(srv: &Server) -> (Fields, Fields) {
     let a = &srv.aof;
-    let on = a.enabled.load(Ordering::Relaxed);
+    let on = a.enabled.load(Ordering::Relaxed) || a.wait_rewrite.load(Ordering::Relaxed);
     let in_progress = a.rewrite_in_progress.load(Ordering::Relaxed);
     let current_secs = if in_progress {
         (crate::server::unix_ms() - a.rewrite_started_ms.load(Ordering::Relaxed)) / 1000
@@ -468,7 +531,7 @@ pub fn info_fields(srv: &Server) -> (Fields, Fields) {
         -1
     };
     let rewrites = a.rewrites.load(Ordering::Relaxed);
-    let last_secs = if rewrites == 0 {
+    let last_secs = if a.rewrites_ended.load(Ordering::Relaxed) == 0 {
         -1
     } else {
         a.last_rewrite_secs.load(Ordering::Relaxed)
@@ -477,7 +540,10 @@ pub fn info_fields(srv: &Server) -> (Fields, Fields) {
     let first = vec![
         ("aof_enabled", (on as u8).to_string()),
         ("aof_rewrite_in_progress", (in_progress as u8).to_string()),
-        ("aof_rewrite_scheduled", "0".to_string()),
+        (
+            "aof_rewrite_scheduled",
+            (a.rewrite_scheduled.load(Ordering::Relaxed) as u8).to_string(),
+        ),
         ("aof_last_rewrite_time_sec", last_secs.to_string()),
         ("aof_current_rewrite_time_sec", current_secs.to_string()),
         (

@@ -65,6 +65,8 @@ fn run_writer(srv: &Server, mut file: File, shared: &parking_lot::Mutex<File>) {
         if switch.is_some() {
             // The old file gets the units before the cut, made durable.
             write_retry(aof, &mut file, &data[..before_cut], &mut good_len);
+            aof.current_size
+                .fetch_add(before_cut as u64, Ordering::Relaxed);
             let _ = file.sync_data();
             start_off += before_cut as u64;
             aof.written.store(start_off, Ordering::Release);
