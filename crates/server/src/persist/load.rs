@@ -44,16 +44,23 @@ impl std::fmt::Display for LoadError {
 pub fn read_options(srv: &Server) -> ReadOptions {
     let s = srv.settings();
     let c = srv.config.read();
-    // The hash and sorted-set thresholds stay Redis's defaults for now.
+    // The configured thresholds decide the encodings of what the file holds,
+    // as they would for the same data written by commands.
     let limits = shoal_rdb::Limits {
+        hash: shoal_keyspace::hash::Limits::new(
+            s.hash_max_listpack_entries,
+            s.hash_max_listpack_value,
+        ),
+        zset: shoal_keyspace::ZLimits::new(s.zset_max_listpack_entries, s.zset_max_listpack_value),
         set_max_intset_entries: s.set_max_intset_entries.max(0) as usize,
         list_fill: s.list_max_listpack_size,
         stream_node_max_bytes: s.stream_node_max_bytes,
         stream_node_max_entries: s.stream_node_max_entries,
-        ..Default::default()
     };
     ReadOptions {
         limits,
+        // Redis 7.0 validates a file deeply only under `yes`: `clients` exempts
+        // loading (it is meant for RESTORE from ordinary clients).
         deep_sanitize: c.string("sanitize-dump-payload") == "yes",
         ignore_checksum: !c.bool("rdbchecksum"),
     }

@@ -1,0 +1,824 @@
+//! Files exchanged with Debian's redis-server 7.0.15, both ways, over a dataset
+//! holding every type in every encoding Redis 7.0 has (strings int, embstr,
+//! raw, LZF-compressible, binary, empty; lists listpack and quicklist, with a
+//! 10 KB element and with thousands of elements; sets intset 16/32/64-bit and
+//! hashtable; sorted sets listpack and skiplist with inf, -inf and -0; hashes
+//! listpack and hashtable; streams with deleted entries, groups, PEL and
+//! consumers, an empty stream with a group; HyperLogLog sparse and dense; TTLs;
+//! several databases; function libraries; binary keys):
+//!
+//! - RDB: redis-server SAVE -> Shoal loads it, and Shoal SAVE -> redis-server
+//!   loads it, with `rdbcompression` yes and no; the loaded side must report
+//!   the same DEBUG DIGEST, per-key DEBUG DIGEST-VALUE, OBJECT ENCODING, TTL
+//!   (within a second), XINFO STREAM FULL and FUNCTION LIST; Shoal's files pass
+//!   redis-check-rdb;
+//! - AOF: a multi-part directory written by commands under `appendfsync
+//!   always`, then loaded by the other server: same digest;
+//! - a Shoal BGSAVE taken while a client writes loads into redis-server.
+//!
+//! Every test is skipped with a printed note when redis-server is absent.
+
+mod common;
+
+use common::{free_port, Client, Frame};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const REDIS: &str = "/usr/bin/redis-server";
+const CHECK_RDB: &str = "/usr/bin/redis-check-rdb";
+/// The databases the dataset uses.
+const DBS: [usize; 3] = [0, 3, 15];
+
+fn shoal() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_shoal-server"))
+}
+
+fn redis() -> Option<&'static Path> {
+    let p = Path::new(REDIS);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("note: {REDIS} absent, persistence interop test skipped");
+        None
+    }
+}
+
+/// A server process in a directory the test owns, killed on drop.
+struct Proc {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    name: String,
+}
+
+impl Proc {
+    fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
+        let port = free_port();
+        let log = dir.join(format!("server-{port}.log"));
+        let port_s = port.to_string();
+        let dir_s = dir.to_string_lossy().into_owned();
+        let mut args = vec![
+            "--port",
+            &port_s,
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            &dir_s,
+            "--save",
+            "",
+            "--enable-debug-command",
+            "yes",
+            "--logfile",
+            log.to_str().expect("utf-8 path"),
+        ];
+        args.extend_from_slice(extra);
+        let child = Command::new(bin)
+            .args(&args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let mut p = Proc {
+            child,
+            port,
+            log,
+            name: bin.file_name().unwrap_or_default().to_string_lossy().into(),
+        };
+        let end = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < end {
+            if let Ok(Some(st)) = p.child.try_wait() {
+                panic!("{} exited ({st}); log:\n{}", p.name, p.log_text());
+            }
+            if let Ok(mut c) = Client::connect(port) {
+                if let Ok(Frame::Simple(s)) = c.cmd(&["PING"]) {
+                    if s == b"PONG" {
+                        return p;
+                    }
+                }
+            }
+            sleep(Duration::from_millis(20));
+        }
+        panic!("{} did not start; log:\n{}", p.name, p.log_text());
+    }
+
+    fn client(&self) -> Client {
+        let c = Client::connect(self.port).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        c
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SHUTDOWN (with the given option) and a bounded wait for the exit.
+    fn shutdown(mut self, opt: &str) {
+        let mut c = self.client();
+        let _ = c.cmd(&["SHUTDOWN", opt]);
+        for _ in 0..1500 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            sleep(Duration::from_millis(20));
+        }
+        panic!("{} did not exit on SHUTDOWN", self.name);
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("shoal-interop-")
+        .tempdir()
+        .expect("tempdir")
+}
+
+fn call(c: &mut Client, args: &[&[u8]]) -> Frame {
+    c.call(args).expect("reply")
+}
+
+fn text(f: &Frame) -> String {
+    match f {
+        Frame::Simple(s) | Frame::Error(s) | Frame::Bulk(Some(s)) => {
+            String::from_utf8_lossy(s).into_owned()
+        }
+        Frame::Integer(i) => i.to_string(),
+        other => format!("{other}"),
+    }
+}
+
+fn cmd(c: &mut Client, args: &[&str]) -> String {
+    text(&c.cmd(args).expect("reply"))
+}
+
+// ---------------------------------------------------------------------------
+// The dataset
+// ---------------------------------------------------------------------------
+
+type Cmd = Vec<Vec<u8>>;
+
+fn c(parts: &[&[u8]]) -> Cmd {
+    parts.iter().map(|p| p.to_vec()).collect()
+}
+
+fn cs(parts: &[String]) -> Cmd {
+    parts.iter().map(|p| p.as_bytes().to_vec()).collect()
+}
+
+/// A command made of a head and many generated arguments.
+fn many(head: &[&str], items: impl IntoIterator<Item = String>) -> Cmd {
+    let mut v: Cmd = head.iter().map(|s| s.as_bytes().to_vec()).collect();
+    v.extend(items.into_iter().map(String::into_bytes));
+    v
+}
+
+const LIB_A: &str = "#!lua name=liba\n\
+redis.register_function('fa', function(keys, args) return 1 end)\n\
+redis.register_function{function_name='fb', callback=function(keys, args) return args[1] end, flags={'no-writes'}, description='echo'}";
+const LIB_B: &str = "#!lua name=libb\nredis.register_function('fc', function(keys, args) return redis.call('GET', keys[1]) end)";
+
+/// The commands that build the dataset (writes only; SELECTs included).
+fn dataset() -> Vec<Cmd> {
+    let mut v: Vec<Cmd> = Vec::new();
+    v.push(c(&[b"SELECT", b"0"]));
+    // Strings.
+    v.push(c(&[b"SET", b"s:int", b"12345"]));
+    v.push(c(&[b"SET", b"s:int-small", b"7"]));
+    v.push(c(&[b"SET", b"s:int-neg", b"-9223372036854775808"]));
+    v.push(c(&[b"SET", b"s:int-big", b"9223372036854775807"]));
+    v.push(c(&[b"SET", b"s:int-lead0", b"0123"]));
+    v.push(c(&[b"SET", b"s:embstr", b"hello world"]));
+    v.push(cs(&["SET".into(), "s:raw".into(), "r".repeat(45) + "xyz"]));
+    v.push(cs(&["SET".into(), "s:lzf".into(), "abcdefgh".repeat(500)]));
+    v.push(c(&[b"SET", b"s:empty", b""]));
+    let bin: Vec<u8> = (0..=255u8).collect();
+    v.push(c(&[b"SET", b"s:binary", &bin]));
+    v.push(c(&[b"SET", b"\x00bin\xffkey\r\n", b"\x00\x01\x02"]));
+    v.push(c(&[b"SET", b"s:float", b"3.14"]));
+    v.push(c(&[b"INCRBYFLOAT", b"s:incrfloat", b"1.5"]));
+    v.push(c(&[b"APPEND", b"s:appended", b"abc"]));
+    v.push(c(&[b"APPEND", b"s:appended", b"def"]));
+    v.push(c(&[b"SETRANGE", b"s:setrange", b"100", b"z"]));
+    // Lists.
+    v.push(c(&[
+        b"RPUSH",
+        b"l:small",
+        b"a",
+        b"1",
+        b"-2",
+        b"",
+        b"long-ish element",
+    ]));
+    v.push(cs(&[
+        "RPUSH".into(),
+        "l:bigelem".into(),
+        "x".into(),
+        "e".repeat(10 * 1024),
+        "y".into(),
+    ]));
+    v.push(many(
+        &["RPUSH", "l:long"],
+        (0..5000).map(|i| format!("item-{i}")),
+    ));
+    v.push(many(
+        &["RPUSH", "l:ints"],
+        (0..3000).map(|i| (i * 7919).to_string()),
+    ));
+    v.push(c(&[b"LPUSH", b"l:bin", &bin, b"\x00"]));
+    // Sets.
+    v.push(c(&[b"SADD", b"set:i16", b"1", b"2", b"-3", b"32000"]));
+    v.push(c(&[b"SADD", b"set:i32", b"1", b"100000", b"-2000000000"]));
+    v.push(c(&[
+        b"SADD",
+        b"set:i64",
+        b"1",
+        b"5000000000",
+        b"-9223372036854775808",
+    ]));
+    v.push(many(
+        &["SADD", "set:intset-big"],
+        (0..400).map(|i| (i * 3).to_string()),
+    ));
+    v.push(c(&[b"SADD", b"set:ht", b"a", b"b", b"c", b"1"]));
+    v.push(many(
+        &["SADD", "set:ht-big"],
+        (0..2000).map(|i| format!("m{i}")),
+    ));
+    v.push(many(
+        &["SADD", "set:ints-over"],
+        (0..700).map(|i| i.to_string()),
+    ));
+    // Sorted sets.
+    v.push(c(&[
+        b"ZADD", b"z:lp", b"1", b"a", b"2.5", b"b", b"-3", b"c",
+    ]));
+    v.push(c(&[
+        b"ZADD",
+        b"z:lp-inf",
+        b"inf",
+        b"top",
+        b"-inf",
+        b"bottom",
+        b"-0",
+        b"negzero",
+        b"0",
+        b"zero",
+    ]));
+    let mut zbig = vec!["ZADD".to_string(), "z:skip".into()];
+    for i in 0..300 {
+        zbig.push(format!("{}", i as f64 / 7.0));
+        zbig.push(format!("member-{i}"));
+    }
+    zbig.extend(["inf", "pinf", "-inf", "ninf", "-0", "nzero"].map(String::from));
+    v.push(cs(&zbig));
+    v.push(cs(&[
+        "ZADD".into(),
+        "z:skip-long".into(),
+        "1".into(),
+        "m".repeat(100),
+        "2".into(),
+        "b".into(),
+    ]));
+    v.push(c(&[b"ZADD", b"z:bin", b"1", &bin]));
+    // Hashes.
+    v.push(c(&[
+        b"HSET", b"h:lp", b"f1", b"v1", b"f2", b"2", b"f3", b"",
+    ]));
+    let mut hbig = vec!["HSET".to_string(), "h:ht".into()];
+    for i in 0..500 {
+        hbig.push(format!("field-{i}"));
+        hbig.push(format!("value-{i}"));
+    }
+    v.push(cs(&hbig));
+    v.push(cs(&[
+        "HSET".into(),
+        "h:ht-long".into(),
+        "f".into(),
+        "v".repeat(100),
+    ]));
+    v.push(c(&[b"HSET", b"h:bin", &bin, b"\x00", b"n", b"-17"]));
+    // HyperLogLog.
+    v.push(many(
+        &["PFADD", "hll:sparse"],
+        (0..50).map(|i| format!("e{i}")),
+    ));
+    v.push(many(
+        &["PFADD", "hll:dense"],
+        (0..5000).map(|i| format!("e{i}")),
+    ));
+    v.push(c(&[b"PFADD", b"hll:empty"]));
+    // Streams.
+    let mut sx = Vec::new();
+    for i in 1..=350 {
+        sx.push(cs(&[
+            "XADD".into(),
+            "st:full".into(),
+            format!("1-{i}"),
+            "field".into(),
+            format!("value-{i}"),
+            "n".into(),
+            i.to_string(),
+        ]));
+    }
+    v.extend(sx);
+    v.push(c(&[
+        b"XADD", b"st:full", b"2-0", b"other", b"fields", b"x", b"y",
+    ]));
+    v.push(many(
+        &["XDEL", "st:full"],
+        (10..40).map(|i| format!("1-{i}")),
+    ));
+    v.push(c(&[b"XDEL", b"st:full", b"1-1", b"1-101", b"1-200"]));
+    v.push(c(&[b"XGROUP", b"CREATE", b"st:full", b"g1", b"0"]));
+    v.push(c(&[
+        b"XGROUP",
+        b"CREATE",
+        b"st:full",
+        b"g2",
+        b"1-300",
+        b"ENTRIESREAD",
+        b"250",
+    ]));
+    v.push(c(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g1",
+        b"alice",
+        b"COUNT",
+        b"10",
+        b"STREAMS",
+        b"st:full",
+        b">",
+    ]));
+    v.push(c(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g1",
+        b"bob",
+        b"COUNT",
+        b"5",
+        b"STREAMS",
+        b"st:full",
+        b">",
+    ]));
+    v.push(c(&[b"XACK", b"st:full", b"g1", b"1-2", b"1-3", b"1-42"]));
+    v.push(c(&[
+        b"XGROUP",
+        b"CREATECONSUMER",
+        b"st:full",
+        b"g2",
+        b"carol",
+    ]));
+    v.push(c(&[
+        b"XREADGROUP",
+        b"GROUP",
+        b"g2",
+        b"dave",
+        b"COUNT",
+        b"3",
+        b"STREAMS",
+        b"st:full",
+        b">",
+    ]));
+    v.push(c(&[
+        b"XGROUP",
+        b"CREATE",
+        b"st:empty",
+        b"g",
+        b"$",
+        b"MKSTREAM",
+    ]));
+    v.push(c(&[b"XADD", b"st:emptied", b"5-1", b"a", b"b"]));
+    v.push(c(&[b"XDEL", b"st:emptied", b"5-1"]));
+    v.push(c(&[b"XADD", b"st:trimmed", b"7-7", b"a", b"1"]));
+    v.push(many(&["XADD", "st:small", "3-1"], ["k".into(), "v".into()]));
+    v.push(c(&[
+        b"XADD",
+        b"st:small",
+        b"3-2",
+        b"k",
+        b"v2",
+        b"k2",
+        b"\x00",
+    ]));
+    v.push(c(&[b"XTRIM", b"st:full", b"MINID", b"1-5"]));
+    // Keys with TTLs, of several types.
+    v.push(c(&[b"SET", b"ttl:str", b"v", b"EX", b"100000"]));
+    v.push(c(&[b"RPUSH", b"ttl:list", b"a", b"b"]));
+    v.push(c(&[b"PEXPIRE", b"ttl:list", b"500000000"]));
+    v.push(c(&[b"HSET", b"ttl:hash", b"a", b"b"]));
+    v.push(c(&[b"EXPIREAT", b"ttl:hash", b"4102444800"]));
+    v.push(c(&[b"ZADD", b"ttl:zset", b"1", b"a"]));
+    v.push(c(&[b"EXPIRE", b"ttl:zset", b"7200"]));
+    // Other databases.
+    v.push(c(&[b"SELECT", b"3"]));
+    v.push(c(&[b"SET", b"db3:s", b"three"]));
+    v.push(c(&[b"SET", b"s:int", b"3"]));
+    v.push(c(&[b"SADD", b"db3:set", b"x", b"y"]));
+    v.push(c(&[b"SET", b"db3:ttl", b"v", b"PX", b"86400000"]));
+    v.push(c(&[b"SELECT", b"15"]));
+    v.push(c(&[b"HSET", b"db15:h", b"a", b"1"]));
+    v.push(c(&[b"SET", b"\xff\xfe", b"binary key in db 15"]));
+    v.push(c(&[b"SELECT", b"0"]));
+    // Function libraries.
+    v.push(c(&[b"FUNCTION", b"LOAD", LIB_A.as_bytes()]));
+    v.push(c(&[b"FUNCTION", b"LOAD", LIB_B.as_bytes()]));
+    v
+}
+
+/// Sends the dataset in pipelined batches; every reply must be a non-error.
+fn fill(cl: &mut Client) {
+    for batch in dataset().chunks(64) {
+        for cmd in batch {
+            cl.send(cmd).expect("send");
+        }
+        for cmd in batch {
+            let r = cl.read().expect("reply");
+            assert!(
+                !r.is_error(),
+                "{:?} -> {r}",
+                String::from_utf8_lossy(&cmd[0])
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Comparison
+// ---------------------------------------------------------------------------
+
+/// Every key of the current database, sorted.
+fn keys(cl: &mut Client) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if let Frame::Array(Some(v)) = call(cl, &[b"KEYS", b"*"]) {
+        for k in v {
+            if let Some(b) = k.as_bytes() {
+                out.push(b.to_vec());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// DEBUG RELOAD on the source server: the in-memory encodings a file does not
+/// keep (embstr/raw) become what a load makes, so that OBJECT ENCODING can be
+/// compared with the server that loaded the file; the digest must not change.
+fn reload(cl: &mut Client, what: &str) {
+    let before = cmd(cl, &["DEBUG", "DIGEST"]);
+    assert_eq!(cmd(cl, &["DEBUG", "RELOAD"]), "OK", "{what}: DEBUG RELOAD");
+    assert_eq!(
+        cmd(cl, &["DEBUG", "DIGEST"]),
+        before,
+        "{what}: digest across DEBUG RELOAD"
+    );
+}
+
+/// What `a` and `b` must agree on. `full` adds XINFO STREAM FULL (an RDB file
+/// keeps delivery and seen times; an AOF replays commands, so it does not).
+fn compare(a: &mut Client, b: &mut Client, what: &str, full: bool) {
+    let da = cmd(a, &["DEBUG", "DIGEST"]);
+    assert_ne!(da, "0".repeat(40), "{what}: empty dataset");
+    let mut failures = Vec::new();
+    for db in DBS {
+        let sel = db.to_string();
+        cmd(a, &["SELECT", &sel]);
+        cmd(b, &["SELECT", &sel]);
+        let ka = keys(a);
+        let kb = keys(b);
+        if ka != kb {
+            failures.push(format!(
+                "db {db}: key sets differ ({} vs {})",
+                ka.len(),
+                kb.len()
+            ));
+            continue;
+        }
+        for k in &ka {
+            let kname = String::from_utf8_lossy(k).into_owned();
+            let checks: [&[&[u8]]; 3] = [
+                &[b"DEBUG", b"DIGEST-VALUE", k],
+                &[b"OBJECT", b"ENCODING", k],
+                &[b"TYPE", k],
+            ];
+            for args in checks {
+                let (ra, rb) = (call(a, args), call(b, args));
+                if ra != rb {
+                    failures.push(format!(
+                        "db {db} key {kname:?}: {} {}: {ra} vs {rb}",
+                        String::from_utf8_lossy(args[0]),
+                        String::from_utf8_lossy(args[1])
+                    ));
+                }
+            }
+            let (ta, tb) = (call(a, &[b"PTTL", k]), call(b, &[b"PTTL", k]));
+            match (&ta, &tb) {
+                (Frame::Integer(x), Frame::Integer(y))
+                    if (*x < 0 && x == y) || (*x >= 0 && *y >= 0 && (x - y).abs() <= 1000) => {}
+                _ => failures.push(format!("db {db} key {kname:?}: PTTL {ta} vs {tb}")),
+            }
+            if full && text(&call(a, &[b"TYPE", k])) == "stream" {
+                let args: &[&[u8]] = &[b"XINFO", b"STREAM", k, b"FULL"];
+                let (ra, rb) = (call(a, args), call(b, args));
+                if ra != rb {
+                    failures.push(format!("db {db} key {kname:?}: XINFO FULL\n  {ra}\n  {rb}"));
+                }
+            }
+        }
+    }
+    cmd(a, &["SELECT", "0"]);
+    cmd(b, &["SELECT", "0"]);
+    // Functions are listed in hash-table order: compare as multisets.
+    let fa = call(a, &[b"FUNCTION", b"LIST", b"WITHCODE"]).unordered(3);
+    let fb = call(b, &[b"FUNCTION", b"LIST", b"WITHCODE"]).unordered(3);
+    if fa != fb {
+        failures.push(format!("FUNCTION LIST:\n  {fa}\n  {fb}"));
+    }
+    let db_ = cmd(b, &["DEBUG", "DIGEST"]);
+    if da != db_ {
+        failures.push(format!("DEBUG DIGEST {da} vs {db_}"));
+    }
+    assert!(failures.is_empty(), "{what}:\n{}", failures.join("\n"));
+}
+
+fn check_rdb(path: &Path) {
+    if !Path::new(CHECK_RDB).exists() {
+        eprintln!("note: {CHECK_RDB} absent, file check skipped");
+        return;
+    }
+    let out = Command::new(CHECK_RDB)
+        .arg(path)
+        .output()
+        .expect("run redis-check-rdb");
+    assert!(
+        out.status.success(),
+        "redis-check-rdb {}:\n{}{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+// ---------------------------------------------------------------------------
+// RDB
+// ---------------------------------------------------------------------------
+
+fn redis_rdb_into_shoal(compression: bool) {
+    let Some(redis) = redis() else { return };
+    let dir = tempdir();
+    let comp = yes_no(compression);
+    let r = Proc::start(redis, dir.path(), &["--rdbcompression", comp]);
+    let mut rc = r.client();
+    fill(&mut rc);
+    assert_eq!(cmd(&mut rc, &["SAVE"]), "OK");
+    let s = Proc::start(shoal(), dir.path(), &["--rdbcompression", comp]);
+    let mut sc = s.client();
+    reload(&mut rc, "redis");
+    compare(
+        &mut rc,
+        &mut sc,
+        &format!("redis RDB (rdbcompression {comp}) into shoal"),
+        true,
+    );
+}
+
+fn shoal_rdb_into_redis(compression: bool) {
+    let Some(redis) = redis() else { return };
+    let dir = tempdir();
+    let comp = yes_no(compression);
+    let s = Proc::start(shoal(), dir.path(), &["--rdbcompression", comp]);
+    let mut sc = s.client();
+    fill(&mut sc);
+    assert_eq!(cmd(&mut sc, &["SAVE"]), "OK");
+    check_rdb(&dir.path().join("dump.rdb"));
+    let r = Proc::start(redis, dir.path(), &["--rdbcompression", comp]);
+    let mut rc = r.client();
+    reload(&mut sc, "shoal");
+    compare(
+        &mut sc,
+        &mut rc,
+        &format!("shoal RDB (rdbcompression {comp}) into redis"),
+        true,
+    );
+}
+
+#[test]
+fn redis_rdb_loads_into_shoal_compressed() {
+    redis_rdb_into_shoal(true);
+}
+
+#[test]
+fn redis_rdb_loads_into_shoal_uncompressed() {
+    redis_rdb_into_shoal(false);
+}
+
+#[test]
+fn shoal_rdb_loads_into_redis_compressed() {
+    shoal_rdb_into_redis(true);
+}
+
+#[test]
+fn shoal_rdb_loads_into_redis_uncompressed() {
+    shoal_rdb_into_redis(false);
+}
+
+/// The same commands on both servers give the same data (the baseline the
+/// file comparisons rely on).
+#[test]
+fn same_commands_same_data() {
+    let Some(redis) = redis() else { return };
+    let (d1, d2) = (tempdir(), tempdir());
+    let r = Proc::start(redis, d1.path(), &[]);
+    let s = Proc::start(shoal(), d2.path(), &[]);
+    let (mut rc, mut sc) = (r.client(), s.client());
+    fill(&mut rc);
+    fill(&mut sc);
+    compare(&mut rc, &mut sc, "same commands", false);
+}
+
+/// A BGSAVE taken while a client writes is a file redis-server loads, holding
+/// at least what was there before and at most what was there after.
+#[test]
+fn shoal_bgsave_under_writes_loads_into_redis() {
+    let Some(redis) = redis() else { return };
+    let dir = tempdir();
+    let s = Proc::start(shoal(), dir.path(), &[]);
+    let mut sc = s.client();
+    fill(&mut sc);
+    let before: i64 = cmd(&mut sc, &["DBSIZE"]).parse().expect("dbsize");
+    let port = s.port;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let writer = std::thread::spawn(move || {
+        let mut w = Client::connect(port).expect("connect");
+        let mut i = 0u64;
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) && i < 2_000_000 {
+            let k = format!("w:{i}");
+            let _ = w.cmd(&["SET", &k, "value"]);
+            let _ = w.cmd(&["RPUSH", "l:long", &k]);
+            i += 1;
+        }
+        i
+    });
+    sleep(Duration::from_millis(100));
+    assert_eq!(cmd(&mut sc, &["BGSAVE"]), "Background saving started");
+    let mut done = false;
+    for _ in 0..1000 {
+        let info = cmd(&mut sc, &["INFO", "persistence"]);
+        if info.contains("rdb_bgsave_in_progress:0") {
+            assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
+            done = true;
+            break;
+        }
+        sleep(Duration::from_millis(10));
+    }
+    sleep(Duration::from_millis(50));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.join().expect("writer");
+    assert!(done, "BGSAVE did not finish");
+    let after: i64 = cmd(&mut sc, &["DBSIZE"]).parse().expect("dbsize");
+    assert!(written > 0);
+    check_rdb(&dir.path().join("dump.rdb"));
+    let rdir = tempdir();
+    std::fs::copy(dir.path().join("dump.rdb"), rdir.path().join("dump.rdb")).expect("copy");
+    let r = Proc::start(redis, rdir.path(), &[]);
+    let mut rc = r.client();
+    let n: i64 = cmd(&mut rc, &["DBSIZE"]).parse().expect("dbsize");
+    assert!(before <= n && n <= after, "{before} <= {n} <= {after}");
+    // The writer SETs then RPUSHes: the cut may fall between the two.
+    let pushed: i64 = cmd(&mut rc, &["LLEN", "l:long"])
+        .parse::<i64>()
+        .expect("llen")
+        - 5000;
+    let set = n - before;
+    assert!(
+        pushed == set || pushed + 1 == set,
+        "list and keys cut at the same point: {pushed} pushed, {set} set"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// AOF
+// ---------------------------------------------------------------------------
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+    }
+}
+
+/// Writes the dataset into `from` under `appendonly yes`, shuts it down,
+/// starts `to` on a copy of the AOF directory and compares digests.
+fn aof_both(from: &Path, to: &Path, rewrite_midway: bool) {
+    let aof_args = ["--appendonly", "yes", "--appendfsync", "always"];
+    let d1 = tempdir();
+    let digest;
+    let mut per_key = Vec::new();
+    {
+        let p = Proc::start(from, d1.path(), &aof_args);
+        let mut pc = p.client();
+        if rewrite_midway {
+            let all = dataset();
+            let half = all.len() / 2;
+            for c in &all[..half] {
+                assert!(!pc.call(c).expect("reply").is_error());
+            }
+            assert!(!call(&mut pc, &[b"BGREWRITEAOF"]).is_error());
+            for _ in 0..1000 {
+                let info = cmd(&mut pc, &["INFO", "persistence"]);
+                if info.contains("aof_rewrite_in_progress:0")
+                    && !info.contains("aof_rewrite_scheduled:1")
+                {
+                    break;
+                }
+                sleep(Duration::from_millis(10));
+            }
+            // The rest goes on the database the first half ended on.
+            for c in &all[half..] {
+                let r = pc.call(c).expect("reply");
+                assert!(!r.is_error(), "{r}");
+            }
+        } else {
+            fill(&mut pc);
+        }
+        digest = cmd(&mut pc, &["DEBUG", "DIGEST"]);
+        for db in DBS {
+            cmd(&mut pc, &["SELECT", &db.to_string()]);
+            for k in keys(&mut pc) {
+                let d = call(&mut pc, &[b"DEBUG", b"DIGEST-VALUE", &k]);
+                per_key.push((db, k, d));
+            }
+        }
+        p.shutdown("NOSAVE");
+    }
+    let d2 = tempdir();
+    copy_dir(
+        &d1.path().join("appendonlydir"),
+        &d2.path().join("appendonlydir"),
+    );
+    let q = Proc::start(to, d2.path(), &aof_args);
+    let mut qc = q.client();
+    let mut failures = Vec::new();
+    for (db, k, d) in per_key {
+        cmd(&mut qc, &["SELECT", &db.to_string()]);
+        let got = call(&mut qc, &[b"DEBUG", b"DIGEST-VALUE", &k]);
+        if got != d {
+            failures.push(format!(
+                "db {db} {:?}: {d} vs {got}",
+                String::from_utf8_lossy(&k)
+            ));
+        }
+    }
+    let got = cmd(&mut qc, &["DEBUG", "DIGEST"]);
+    if got != digest {
+        failures.push(format!("DEBUG DIGEST {digest} vs {got}"));
+    }
+    assert!(
+        failures.is_empty(),
+        "AOF {} -> {}:\n{}\nlog:\n{}",
+        from.display(),
+        to.display(),
+        failures.join("\n"),
+        q.log_text()
+    );
+}
+
+#[test]
+fn shoal_aof_dir_loads_into_redis() {
+    let Some(redis) = redis() else { return };
+    aof_both(shoal(), redis, false);
+}
+
+#[test]
+fn redis_aof_dir_loads_into_shoal() {
+    let Some(redis) = redis() else { return };
+    aof_both(redis, shoal(), false);
+}
+
+/// Redis's rewrite makes an RDB-preamble base file plus an incremental file.
+#[test]
+fn redis_rewritten_aof_dir_loads_into_shoal() {
+    let Some(redis) = redis() else { return };
+    aof_both(redis, shoal(), true);
+}
