@@ -42,8 +42,12 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
     if !s.authenticated && !e.has(flag::NO_AUTH) {
         return reject(srv, s, out, Some(e), errors::NOAUTH);
     }
-    // MISCONF: writes (and PING, as in Redis) after a failed background save.
-    if srv.persist.misconf.load(Relaxed) && (e.has(flag::WRITE) || top.spec.name == "ping") {
+    // MISCONF: writes (and PING, as in Redis) after a failed background save;
+    // an EXEC counts as a write when a write is queued (the save may have
+    // failed after queuing).
+    if srv.persist.misconf.load(Relaxed)
+        && (e.has(flag::WRITE) || top.spec.name == "ping" || queues_write(srv, s, top))
+    {
         return reject(srv, s, out, Some(e), errors::MISCONF);
     }
     // The checks below concern rare states (a transaction being queued, RESP2
@@ -64,6 +68,19 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
         }
     }
     call(srv, s, out, e, argv);
+}
+
+/// An EXEC whose transaction holds a write command.
+fn queues_write(srv: &Server, s: &Session, top: &Entry) -> bool {
+    top.spec.name == "exec"
+        && s.multi.as_ref().is_some_and(|m| {
+            m.queued.iter().any(|(id, _)| {
+                srv.registry
+                    .entries
+                    .get(*id)
+                    .is_some_and(|e| e.has(flag::WRITE))
+            })
+        })
 }
 
 /// The refusals of the rare states, in Redis's order: no-multi commands inside a

@@ -45,6 +45,52 @@ pub struct Options {
     pub aof_base: bool,
 }
 
+/// The access record written before each key, as Redis 7.0 does: `IDLE`
+/// (seconds) under an LRU `maxmemory-policy`, `FREQ` (the decayed counter)
+/// under an LFU one, nothing otherwise. Read from the configuration at the cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessMode {
+    None,
+    Lru,
+    Lfu(shoal_keyspace::Lfu),
+}
+
+impl AccessMode {
+    pub fn from_config(srv: &Server) -> AccessMode {
+        let policy = srv.config.read().string("maxmemory-policy");
+        let st = srv.settings();
+        if policy.ends_with("-lfu") {
+            AccessMode::Lfu(shoal_keyspace::Lfu {
+                log_factor: st.lfu_log_factor.clamp(0, u32::MAX as i64) as u32,
+                decay_time: st.lfu_decay_time.clamp(0, u32::MAX as i64) as u32,
+            })
+        } else if policy.ends_with("-lru") {
+            AccessMode::Lru
+        } else {
+            AccessMode::None
+        }
+    }
+
+    /// The record for `e` now.
+    #[inline]
+    pub fn record(self, e: &Entry) -> Option<encode::Access> {
+        match self {
+            AccessMode::None => None,
+            AccessMode::Lru => Some(encode::Access::IdleSecs(
+                e.idle_seconds(crate::server::unix_ms()),
+            )),
+            AccessMode::Lfu(lfu) => {
+                let c = shoal_keyspace::db::lfu_decayed(
+                    e.access_clock(),
+                    crate::server::unix_ms(),
+                    lfu,
+                );
+                Some(encode::Access::Freq(c.min(255) as u8))
+            }
+        }
+    }
+}
+
 /// Why [`start`] refused.
 #[derive(Debug)]
 pub enum StartError {
@@ -121,6 +167,7 @@ struct Shared {
 /// What the write path hands over: serialised old entries and emptied tables.
 struct Sink {
     opts: WriteOptions,
+    access: AccessMode,
     discard: AtomicBool,
     state: Mutex<SinkState>,
     progress: Arc<Progress>,
@@ -144,7 +191,15 @@ impl SnapshotSink for Sink {
             encode::write_select_db(&mut st.buf, db);
             st.last_db = Some(db);
         }
-        encode::write_entry(&mut st.buf, key, &entry.value, expire_ms, None, &self.opts);
+        let access = self.access.record(entry);
+        encode::write_entry(
+            &mut st.buf,
+            key,
+            &entry.value,
+            expire_ms,
+            access,
+            &self.opts,
+        );
         let p = &self.progress;
         let added = (st.buf.len() - before) as u64;
         p.keys_processed.fetch_add(1, Relaxed);
@@ -221,6 +276,7 @@ where
     });
     let sink = Arc::new(Sink {
         opts: opts.write,
+        access: AccessMode::from_config(srv),
         discard: AtomicBool::new(false),
         state: Mutex::new(SinkState::default()),
         progress: progress.clone(),
@@ -364,7 +420,8 @@ fn walk<W: Write>(
                     let mut save = |k: &[u8], e: &Entry, exp: Option<i64>| {
                         n += 1;
                         if !discard {
-                            encode::write_entry(&mut batch, k, &e.value, exp, None, &opts.write);
+                            let access = sink.access.record(e);
+                            encode::write_entry(&mut batch, k, &e.value, exp, access, &opts.write);
                         }
                     };
                     d.snapshot_step(cut.id, BATCH, &mut save)
@@ -392,7 +449,8 @@ fn walk<W: Write>(
             encode::write_select_db(&mut batch, t.db);
             t.for_each_unsaved(|k, e, exp| {
                 progress.keys_processed.fetch_add(1, Relaxed);
-                encode::write_entry(&mut batch, k, &e.value, exp, None, &opts.write);
+                let access = sink.access.record(e);
+                encode::write_entry(&mut batch, k, &e.value, exp, access, &opts.write);
                 if batch.len() >= 1 << 20 {
                     w.put(sink, &batch);
                     batch.clear();
