@@ -822,3 +822,67 @@ fn redis_rewritten_aof_dir_loads_into_shoal() {
     let Some(redis) = redis() else { return };
     aof_both(redis, shoal(), true);
 }
+
+// ---------------------------------------------------------------------------
+// IDLE and FREQ records
+// ---------------------------------------------------------------------------
+
+/// `src` saves under `save_policy` a key restored with an idle time of 5000 s
+/// (LRU) or a counter of 100 (LFU); `dst` loads under `load_policy`. Returns
+/// OBJECT IDLETIME or OBJECT FREQ of the key on `dst`.
+fn access_after_load(src: &Path, dst: &Path, save_policy: &str, load_policy: &str) -> i64 {
+    let dir = tempdir();
+    let lfu_src = save_policy.ends_with("lfu");
+    {
+        let p = Proc::start(src, dir.path(), &["--maxmemory-policy", save_policy]);
+        let mut c = p.client();
+        cmd(&mut c, &["SET", "k", "v"]);
+        let payload = match call(&mut c, &[b"DUMP", b"k"]) {
+            Frame::Bulk(Some(b)) => b,
+            other => panic!("DUMP: {other}"),
+        };
+        let (opt, val): (&[u8], &[u8]) = if lfu_src {
+            (b"FREQ", b"100")
+        } else {
+            (b"IDLETIME", b"5000")
+        };
+        let r = call(&mut c, &[b"RESTORE", b"a", b"0", &payload, opt, val]);
+        assert_eq!(text(&r), "OK");
+        assert_eq!(cmd(&mut c, &["SAVE"]), "OK");
+        p.shutdown("NOSAVE");
+    }
+    let q = Proc::start(dst, dir.path(), &["--maxmemory-policy", load_policy]);
+    let mut c = q.client();
+    let sub = if load_policy.ends_with("lfu") {
+        "FREQ"
+    } else {
+        "IDLETIME"
+    };
+    match c.cmd(&["OBJECT", sub, "a"]).expect("reply") {
+        Frame::Integer(i) => i,
+        other => panic!("OBJECT {sub}: {other}"),
+    }
+}
+
+#[test]
+fn idle_and_freq_records_load_both_ways() {
+    let Some(redis) = redis() else { return };
+    for (src, dst) in [(redis, shoal()), (shoal(), redis)] {
+        let what = format!("{} -> {}", src.display(), dst.display());
+        // LRU: the idle time survives (seconds, give or take the test's own).
+        let idle = access_after_load(src, dst, "allkeys-lru", "volatile-lru");
+        assert!((5000..5010).contains(&idle), "{what}: idle {idle}");
+        // LFU: the counter survives (a minute boundary may decay it by one).
+        let freq = access_after_load(src, dst, "allkeys-lfu", "volatile-lfu");
+        assert!((99..=100).contains(&freq), "{what}: freq {freq}");
+        // Under other policies nothing is written: the key loads as fresh.
+        let idle = access_after_load(src, dst, "noeviction", "allkeys-lru");
+        assert!(idle < 5, "{what}: idle {idle} after noeviction");
+        // An IDLE record applies under any non-LFU policy, as in Redis 7.0.
+        let idle = access_after_load(src, dst, "allkeys-lru", "noeviction");
+        assert!(
+            (5000..5010).contains(&idle),
+            "{what}: idle {idle} under noeviction"
+        );
+    }
+}
