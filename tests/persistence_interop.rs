@@ -190,8 +190,7 @@ const LIB_B: &str = "#!lua name=libb\nredis.register_function('fc', function(key
 
 /// The commands that build the dataset (writes only; SELECTs included).
 fn dataset() -> Vec<Cmd> {
-    let mut v: Vec<Cmd> = Vec::new();
-    v.push(c(&[b"SELECT", b"0"]));
+    let mut v: Vec<Cmd> = vec![c(&[b"SELECT", b"0"])];
     // Strings.
     v.push(c(&[b"SET", b"s:int", b"12345"]));
     v.push(c(&[b"SET", b"s:int-small", b"7"]));
