@@ -658,6 +658,16 @@ fn same_commands_same_data() {
 /// at least what was there before and at most what was there after.
 #[test]
 fn shoal_bgsave_under_writes_loads_into_redis() {
+    save_under_writes("BGSAVE");
+}
+
+/// SAVE serialises shards on every core while other clients keep writing.
+#[test]
+fn shoal_save_under_writes_loads_into_redis() {
+    save_under_writes("SAVE");
+}
+
+fn save_under_writes(how: &str) {
     let Some(redis) = redis() else { return };
     let dir = tempdir();
     let s = Proc::start(shoal(), dir.path(), &[]);
@@ -679,7 +689,13 @@ fn shoal_bgsave_under_writes_loads_into_redis() {
         i
     });
     sleep(Duration::from_millis(100));
-    assert_eq!(cmd(&mut sc, &["BGSAVE"]), "Background saving started");
+    let reply = cmd(&mut sc, &[how]);
+    let want = if how == "SAVE" {
+        "OK"
+    } else {
+        "Background saving started"
+    };
+    assert_eq!(reply, want);
     let mut done = false;
     for _ in 0..1000 {
         let info = cmd(&mut sc, &["INFO", "persistence"]);
@@ -693,7 +709,7 @@ fn shoal_bgsave_under_writes_loads_into_redis() {
     sleep(Duration::from_millis(50));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let written = writer.join().expect("writer");
-    assert!(done, "BGSAVE did not finish");
+    assert!(done, "{how} did not finish");
     let after: i64 = cmd(&mut sc, &["DBSIZE"]).parse().expect("dbsize");
     assert!(written > 0);
     check_rdb(&dir.path().join("dump.rdb"));

@@ -168,6 +168,8 @@ struct Shared {
 struct Sink {
     opts: WriteOptions,
     access: AccessMode,
+    /// Threads serialising shards in parallel (1: the walker alone).
+    workers: usize,
     discard: AtomicBool,
     state: Mutex<SinkState>,
     progress: Arc<Progress>,
@@ -264,6 +266,25 @@ where
     C: FnOnce(),
     D: FnOnce(Result<W, SnapError>) + Send + 'static,
 {
+    start_with(srv, out, opts, 1, on_cut, on_done)
+}
+
+/// [`start`] with `workers` threads serialising shards in parallel (a SAVE the
+/// caller waits for may use every core; a background save uses one, leaving
+/// the others to the clients). Batches then each begin with their SELECTDB.
+pub fn start_with<W, C, D>(
+    srv: &Arc<Server>,
+    out: W,
+    opts: Options,
+    workers: usize,
+    on_cut: C,
+    on_done: D,
+) -> Result<SnapshotHandle, StartError>
+where
+    W: Write + Send + 'static,
+    C: FnOnce(),
+    D: FnOnce(Result<W, SnapError>) + Send + 'static,
+{
     let mut running = RUNNING.lock();
     if running.is_some() {
         return Err(StartError::Busy);
@@ -277,6 +298,7 @@ where
     let sink = Arc::new(Sink {
         opts: opts.write,
         access: AccessMode::from_config(srv),
+        workers: workers.max(1),
         discard: AtomicBool::new(false),
         state: Mutex::new(SinkState::default()),
         progress: progress.clone(),
@@ -357,7 +379,7 @@ where
 
 /// The walker: writes the whole image (or, after an error or an abort, only
 /// finishes the pass).
-fn walk<W: Write>(
+fn walk<W: Write + Send>(
     srv: &Server,
     sink: &Sink,
     out: W,
@@ -394,52 +416,40 @@ fn walk<W: Write>(
 
     let progress = &sink.progress;
     let nshards = srv.ks.num_shards();
-    let mut batch = Vec::with_capacity(64 << 10);
+    let workers = sink.workers.min(nshards).max(1);
+    let wm = Mutex::new(w);
     for (db, &(keys, expires)) in cut.counts.iter().enumerate() {
         if keys == 0 {
             continue;
         }
-        batch.clear();
-        encode::write_select_db(&mut batch, db);
-        encode::write_resize_db(&mut batch, keys, expires);
-        w.put(sink, &batch);
-        let mut need_select = false;
-        for shard in 0..nshards {
-            loop {
-                batch.clear();
-                if need_select {
-                    encode::write_select_db(&mut batch, db);
+        let mut head = Vec::new();
+        encode::write_select_db(&mut head, db);
+        encode::write_resize_db(&mut head, keys, expires);
+        wm.lock().put(sink, &head);
+        if workers == 1 {
+            walk_shards(srv, sink, &wm, &opts, cut, db, 0..nshards, false);
+        } else {
+            let (wm, opts) = (&wm, &opts);
+            std::thread::scope(|sc| {
+                for k in 1..workers {
+                    let mine = (k..nshards).step_by(workers);
+                    sc.spawn(move || walk_shards(srv, sink, wm, opts, cut, db, mine, true));
                 }
-                let discard = sink.discard.load(Relaxed) || w.err.is_some();
-                let mut n = 0u64;
-                let step = srv.ks.with_shard(shard, |s| {
-                    let Some(d) = s.dbs.iter_mut().find(|d| d.snapshot_db(cut.id) == Some(db))
-                    else {
-                        return Step::NotMine;
-                    };
-                    let mut save = |k: &[u8], e: &Entry, exp: Option<i64>| {
-                        n += 1;
-                        if !discard {
-                            let access = sink.access.record(e);
-                            encode::write_entry(&mut batch, k, &e.value, exp, access, &opts.write);
-                        }
-                    };
-                    d.snapshot_step(cut.id, BATCH, &mut save)
-                });
-                progress.keys_processed.fetch_add(n, Relaxed);
-                if n > 0 {
-                    w.put(sink, &batch);
-                    need_select = false;
-                }
-                if w.drain_cow(sink) {
-                    need_select = true;
-                }
-                if step != Step::More {
-                    break;
-                }
-            }
+                walk_shards(
+                    srv,
+                    sink,
+                    wm,
+                    opts,
+                    cut,
+                    db,
+                    (0..nshards).step_by(workers),
+                    true,
+                );
+            });
         }
     }
+    let mut w = wm.into_inner();
+    let mut batch = Vec::with_capacity(64 << 10);
     // Tables emptied during the walk (no hook is left, so no more arrive).
     let handed = std::mem::take(&mut sink.state.lock().handed);
     for t in handed {
@@ -470,6 +480,62 @@ fn walk<W: Write>(
     match w.file {
         Some(f) => f.finish().map_err(SnapError::Io),
         None => Err(SnapError::Aborted),
+    }
+}
+
+/// Serialises database `db` of `shards`, a batch per shard lock, writing each
+/// batch and whatever the write path saved meanwhile. `parallel`: other
+/// workers write between these batches, so each batch selects its database.
+#[allow(clippy::too_many_arguments)]
+fn walk_shards<W: Write>(
+    srv: &Server,
+    sink: &Sink,
+    wm: &Mutex<Writer<W>>,
+    opts: &Options,
+    cut: &Cut,
+    db: usize,
+    shards: impl Iterator<Item = usize>,
+    parallel: bool,
+) {
+    let progress = &sink.progress;
+    let mut batch = Vec::with_capacity(64 << 10);
+    let mut need_select = parallel;
+    for shard in shards {
+        loop {
+            batch.clear();
+            if need_select {
+                encode::write_select_db(&mut batch, db);
+            }
+            let discard = sink.discard.load(Relaxed) || wm.lock().err.is_some();
+            let mut n = 0u64;
+            let step = srv.ks.with_shard(shard, |s| {
+                let Some(d) = s.dbs.iter_mut().find(|d| d.snapshot_db(cut.id) == Some(db)) else {
+                    return Step::NotMine;
+                };
+                let mut save = |k: &[u8], e: &Entry, exp: Option<i64>| {
+                    n += 1;
+                    if !discard {
+                        let access = sink.access.record(e);
+                        encode::write_entry(&mut batch, k, &e.value, exp, access, &opts.write);
+                    }
+                };
+                d.snapshot_step(cut.id, BATCH, &mut save)
+            });
+            progress.keys_processed.fetch_add(n, Relaxed);
+            {
+                let mut w = wm.lock();
+                if n > 0 {
+                    w.put(sink, &batch);
+                    need_select = parallel;
+                }
+                if w.drain_cow(sink) {
+                    need_select = true;
+                }
+            }
+            if step != Step::More {
+                break;
+            }
+        }
     }
 }
 
