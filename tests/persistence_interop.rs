@@ -105,6 +105,41 @@ impl Proc {
         panic!("{} did not start; log:\n{}", p.name, p.log_text());
     }
 
+    /// Starts `bin` and reports whether it came up (true) or exited (false).
+    fn starts(bin: &Path, dir: &Path, extra: &[&str]) -> bool {
+        let port = free_port().to_string();
+        let dir_s = dir.to_string_lossy().into_owned();
+        let mut args = vec!["--port", &port, "--bind", "127.0.0.1", "--dir", &dir_s];
+        args.extend_from_slice(&["--save", "", "--logfile", ""]);
+        args.extend_from_slice(extra);
+        let mut child = Command::new(bin)
+            .args(&args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let port: u16 = port.parse().expect("port");
+        let end = Instant::now() + Duration::from_secs(20);
+        let mut up = false;
+        while Instant::now() < end {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            if let Ok(mut c) = Client::connect(port) {
+                if let Ok(Frame::Simple(_)) = c.cmd(&["PING"]) {
+                    up = true;
+                    break;
+                }
+            }
+            sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        up
+    }
+
     fn client(&self) -> Client {
         let c = Client::connect(self.port).expect("connect");
         c.set_read_timeout(Some(Duration::from_secs(30)))
@@ -899,5 +934,44 @@ fn idle_and_freq_records_load_both_ways() {
             (5000..5010).contains(&idle),
             "{what}: idle {idle} under noeviction"
         );
+    }
+}
+
+/// `sanitize-dump-payload` decides the deep checks of a file's payloads at
+/// load time as in Redis 7.0: `yes` refuses a hash listpack with duplicated
+/// fields, `no` and `clients` (which exempts loading) accept it.
+#[test]
+fn sanitize_dump_payload_applies_to_loading() {
+    let Some(redis) = redis() else { return };
+    let dir = tempdir();
+    {
+        let r = Proc::start(
+            redis,
+            dir.path(),
+            &["--rdbchecksum", "no", "--rdbcompression", "no"],
+        );
+        let mut c = r.client();
+        cmd(&mut c, &["HSET", "h", "fieldaa", "v1", "fieldab", "v2"]);
+        assert_eq!(cmd(&mut c, &["SAVE"]), "OK");
+        r.shutdown("NOSAVE");
+    }
+    let good = std::fs::read(dir.path().join("dump.rdb")).expect("dump");
+    let at = good
+        .windows(7)
+        .position(|w| w == b"fieldab")
+        .expect("field in file");
+    let mut bad = good.clone();
+    bad[at..at + 7].copy_from_slice(b"fieldaa");
+    std::fs::write(dir.path().join("dump.rdb"), &bad).expect("write");
+    for (mode, loads) in [("yes", false), ("no", true), ("clients", true)] {
+        for bin in [redis, shoal()] {
+            let up = Proc::starts(bin, dir.path(), &["--sanitize-dump-payload", mode]);
+            assert_eq!(
+                up,
+                loads,
+                "{} with sanitize-dump-payload {mode}",
+                bin.display()
+            );
+        }
     }
 }
