@@ -329,10 +329,20 @@ fn dataset() -> Vec<Cmd> {
     v.push(c(&[
         b"HSET", b"h:lp", b"f1", b"v1", b"f2", b"2", b"f3", b"",
     ]));
-    let mut hbig = vec!["HSET".to_string(), "h:ht".into()];
+    // Past hash-max-listpack-entries (512 in Debian's build), in batches;
+    // h:lp-big stays just below it: a large listpack.
+    for b in 0..6 {
+        let mut hbig = vec!["HSET".to_string(), "h:ht".into()];
+        for i in b * 100..(b + 1) * 100 {
+            hbig.push(format!("field-{i}"));
+            hbig.push(format!("value-{i}"));
+        }
+        v.push(cs(&hbig));
+    }
+    let mut hbig = vec!["HSET".to_string(), "h:lp-big".into()];
     for i in 0..500 {
-        hbig.push(format!("field-{i}"));
-        hbig.push(format!("value-{i}"));
+        hbig.push(format!("f{i}"));
+        hbig.push(format!("v{i}"));
     }
     v.push(cs(&hbig));
     v.push(cs(&[
@@ -974,4 +984,106 @@ fn sanitize_dump_payload_applies_to_loading() {
             );
         }
     }
+}
+
+/// What the dataset holds on Redis 7.0 (the claim "every type in every
+/// encoding" checked on both servers).
+const ENCODINGS: &[(&[u8], &str)] = &[
+    (b"s:int", "int"),
+    (b"s:int-neg", "int"),
+    (b"s:embstr", "embstr"),
+    (b"s:raw", "raw"),
+    (b"s:lzf", "raw"),
+    (b"s:empty", "embstr"),
+    (b"l:small", "quicklist"),
+    (b"l:long", "quicklist"),
+    (b"set:i16", "intset"),
+    (b"set:i32", "intset"),
+    (b"set:i64", "intset"),
+    (b"set:intset-big", "intset"),
+    (b"set:ht", "hashtable"),
+    (b"set:ints-over", "hashtable"),
+    (b"z:lp", "listpack"),
+    (b"z:lp-inf", "listpack"),
+    (b"z:skip", "skiplist"),
+    (b"z:skip-long", "skiplist"),
+    (b"h:lp", "listpack"),
+    (b"h:ht", "hashtable"),
+    (b"h:lp-big", "listpack"),
+    (b"h:ht-long", "hashtable"),
+    (b"st:full", "stream"),
+    (b"st:empty", "stream"),
+];
+
+#[test]
+fn dataset_covers_every_encoding() {
+    let Some(redis) = redis() else { return };
+    let (d1, d2) = (tempdir(), tempdir());
+    for (bin, dir) in [(redis, &d1), (shoal(), &d2)] {
+        let p = Proc::start(bin, dir.path(), &[]);
+        let mut c = p.client();
+        fill(&mut c);
+        for (k, want) in ENCODINGS {
+            let got = text(&call(&mut c, &[b"OBJECT", b"ENCODING", k]));
+            assert_eq!(
+                &got,
+                want,
+                "{} {:?}",
+                bin.display(),
+                String::from_utf8_lossy(k)
+            );
+        }
+        for (k, want) in [("hll:sparse", "sparse"), ("hll:dense", "dense")] {
+            assert_eq!(
+                cmd(&mut c, &["PFDEBUG", "ENCODING", k]),
+                want,
+                "{}",
+                bin.display()
+            );
+        }
+    }
+}
+
+/// A file loads with the loading server's thresholds (`*-max-listpack-*`,
+/// `set-max-intset-entries`): Shoal and Redis started on the same file with
+/// small thresholds agree on every encoding and digest.
+#[test]
+fn loading_uses_the_configured_thresholds() {
+    let Some(redis) = redis() else { return };
+    let dir = tempdir();
+    {
+        let r = Proc::start(redis, dir.path(), &[]);
+        let mut c = r.client();
+        fill(&mut c);
+        assert_eq!(cmd(&mut c, &["SAVE"]), "OK");
+        r.shutdown("NOSAVE");
+    }
+    let small = [
+        "--hash-max-listpack-entries",
+        "2",
+        "--hash-max-listpack-value",
+        "4",
+        "--zset-max-listpack-entries",
+        "2",
+        "--zset-max-listpack-value",
+        "8",
+        "--set-max-intset-entries",
+        "3",
+    ];
+    let r = Proc::start(redis, dir.path(), &small);
+    let s = Proc::start(shoal(), dir.path(), &small);
+    let (mut rc, mut sc) = (r.client(), s.client());
+    assert_eq!(
+        text(&call(&mut rc, &[b"OBJECT", b"ENCODING", b"h:lp"])),
+        "hashtable"
+    );
+    assert_eq!(
+        text(&call(&mut rc, &[b"OBJECT", b"ENCODING", b"z:lp"])),
+        "skiplist"
+    );
+    assert_eq!(
+        text(&call(&mut rc, &[b"OBJECT", b"ENCODING", b"set:i16"])),
+        "hashtable"
+    );
+    compare(&mut rc, &mut sc, "same file, small thresholds", true);
 }
