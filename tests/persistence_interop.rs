@@ -788,13 +788,22 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Writes the dataset into `from` under `appendonly yes`, shuts it down,
-/// starts `to` on a copy of the AOF directory and compares digests.
-fn aof_both(from: &Path, to: &Path, rewrite_midway: bool) {
-    let aof_args = ["--appendonly", "yes", "--appendfsync", "always"];
+/// Writes the dataset into `from` under `appendonly yes`, shuts it down, and
+/// starts `to` and `from` each on a copy of the AOF directory: both must hold
+/// the same data (digests, encodings, TTLs, functions). The written server's
+/// own state is not the reference: replaying can legitimately differ from it
+/// (Redis 7.0 loses the sign of a -0 score when a listpack holds it, and its
+/// rewrite emits members in hash order, so whether it does varies by run).
+fn aof_both(from: &Path, to: &Path, rewrite_midway: bool, preamble: bool) {
+    let aof_args = [
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--aof-use-rdb-preamble",
+        yes_no(preamble),
+    ];
     let d1 = tempdir();
-    let digest;
-    let mut per_key = Vec::new();
     {
         let p = Proc::start(from, d1.path(), &aof_args);
         let mut pc = p.client();
@@ -822,65 +831,56 @@ fn aof_both(from: &Path, to: &Path, rewrite_midway: bool) {
         } else {
             fill(&mut pc);
         }
-        digest = cmd(&mut pc, &["DEBUG", "DIGEST"]);
-        for db in DBS {
-            cmd(&mut pc, &["SELECT", &db.to_string()]);
-            for k in keys(&mut pc) {
-                let d = call(&mut pc, &[b"DEBUG", b"DIGEST-VALUE", &k]);
-                per_key.push((db, k, d));
-            }
-        }
         p.shutdown("NOSAVE");
     }
-    let d2 = tempdir();
-    copy_dir(
-        &d1.path().join("appendonlydir"),
-        &d2.path().join("appendonlydir"),
-    );
+    let aof_dir = d1.path().join("appendonlydir");
+    if rewrite_midway {
+        // The rewrite put the first half into the base file.
+        let base = std::fs::read_dir(&aof_dir)
+            .expect("aof dir")
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name().to_string_lossy().contains(".base."))
+            .expect("base file");
+        let len = base.metadata().expect("metadata").len();
+        assert!(len > 10_000, "base file of {len} bytes");
+    }
+    let (d2, d3) = (tempdir(), tempdir());
+    copy_dir(&aof_dir, &d2.path().join("appendonlydir"));
+    copy_dir(&aof_dir, &d3.path().join("appendonlydir"));
+    let reference = Proc::start(from, d3.path(), &aof_args);
     let q = Proc::start(to, d2.path(), &aof_args);
-    let mut qc = q.client();
-    let mut failures = Vec::new();
-    for (db, k, d) in per_key {
-        cmd(&mut qc, &["SELECT", &db.to_string()]);
-        let got = call(&mut qc, &[b"DEBUG", b"DIGEST-VALUE", &k]);
-        if got != d {
-            failures.push(format!(
-                "db {db} {:?}: {d} vs {got}",
-                String::from_utf8_lossy(&k)
-            ));
-        }
-    }
-    let got = cmd(&mut qc, &["DEBUG", "DIGEST"]);
-    if got != digest {
-        failures.push(format!("DEBUG DIGEST {digest} vs {got}"));
-    }
-    assert!(
-        failures.is_empty(),
-        "AOF {} -> {}:\n{}\nlog:\n{}",
-        from.display(),
-        to.display(),
-        failures.join("\n"),
-        q.log_text()
+    compare(
+        &mut reference.client(),
+        &mut q.client(),
+        &format!("AOF of {} loaded by both", from.display()),
+        false,
     );
 }
 
 #[test]
 fn shoal_aof_dir_loads_into_redis() {
     let Some(redis) = redis() else { return };
-    aof_both(shoal(), redis, false);
+    aof_both(shoal(), redis, false, true);
 }
 
 #[test]
 fn redis_aof_dir_loads_into_shoal() {
     let Some(redis) = redis() else { return };
-    aof_both(redis, shoal(), false);
+    aof_both(redis, shoal(), false, true);
 }
 
 /// Redis's rewrite makes an RDB-preamble base file plus an incremental file.
 #[test]
 fn redis_rewritten_aof_dir_loads_into_shoal() {
     let Some(redis) = redis() else { return };
-    aof_both(redis, shoal(), true);
+    aof_both(redis, shoal(), true, true);
+}
+
+/// The same with `aof-use-rdb-preamble no`: the base file holds commands.
+#[test]
+fn redis_rewritten_aof_dir_without_preamble_loads_into_shoal() {
+    let Some(redis) = redis() else { return };
+    aof_both(redis, shoal(), true, false);
 }
 
 // ---------------------------------------------------------------------------
