@@ -261,8 +261,8 @@ fn misconf_and_flushall_saves_match_redis() {
 fn debug_reload_matches_redis() {
     let Some(rbin) = redis() else { return };
     let extra = ["--save", ""];
-    let r = Proc::start(rbin, &extra, |_| {});
-    let s = Proc::start(shoal(), &extra, |_| {});
+    let r = Proc::start(rbin, &extra, victim);
+    let s = Proc::start(shoal(), &extra, victim);
     let lib = "#!lua name=l1\nredis.register_function('f1', function() return 1 end)";
     let steps: &[Step] = &[
         // No file yet.
@@ -299,6 +299,12 @@ fn debug_reload_matches_redis() {
         (0, &["DBSIZE"], true),
         (0, &["CONFIG", "SET", "dbfilename", "dump.rdb"], true),
         (0, &["DEBUG", "RELOAD"], true),
+        (0, &["DBSIZE"], true),
+        // The save fails: nothing is flushed; then the load of a directory fails.
+        (0, &["CONFIG", "SET", "dbfilename", "victim"], true),
+        (0, &["DEBUG", "RELOAD"], true),
+        (0, &["DBSIZE"], true),
+        (0, &["DEBUG", "RELOAD", "NOSAVE"], true),
         (0, &["DBSIZE"], true),
     ];
     compare(&r, &s, steps);
