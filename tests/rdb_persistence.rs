@@ -40,10 +40,6 @@ impl Proc {
             "no",
             "--enable-debug-command",
             "yes",
-            // LZF comes with the encoders being written beside this work;
-            // until then files hold plain strings (both servers read them).
-            "--rdbcompression",
-            "no",
             "--logfile",
             log.to_str().expect("utf-8 path"),
         ];

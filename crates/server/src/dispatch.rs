@@ -42,8 +42,12 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
     if !s.authenticated && !e.has(flag::NO_AUTH) {
         return reject(srv, s, out, Some(e), errors::NOAUTH);
     }
-    // MISCONF: writes (and PING, as in Redis) after a failed background save.
-    if srv.persist.misconf.load(Relaxed) && (e.has(flag::WRITE) || top.spec.name == "ping") {
+    // MISCONF: writes (and PING, as in Redis) after a failed background save;
+    // an EXEC counts as a write when a write is queued (the save may have
+    // failed after queuing).
+    if srv.persist.misconf.load(Relaxed)
+        && (writes(srv, e, argv) || top.spec.name == "ping" || queues_write(srv, s, top))
+    {
         return reject(srv, s, out, Some(e), errors::MISCONF);
     }
     // The checks below concern rare states (a transaction being queued, RESP2
@@ -64,6 +68,46 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
         }
     }
     call(srv, s, out, e, argv);
+}
+
+/// An EXEC whose transaction holds a write command.
+fn queues_write(srv: &Server, s: &Session, top: &Entry) -> bool {
+    top.spec.name == "exec"
+        && s.multi.as_ref().is_some_and(|m| {
+            m.queued.iter().any(|(id, argv)| {
+                srv.registry
+                    .entries
+                    .get(*id)
+                    .is_some_and(|e| writes(srv, e, argv))
+            })
+        })
+}
+
+/// Whether a command counts as a write for MISCONF: its WRITE flag, or for
+/// EVAL, EVALSHA and FCALL the script's own flags, as Redis 7.0 takes them: a
+/// shebang script or a function without `no-writes` is a write; a script
+/// without a shebang is not (its writes are refused inside, by the script host).
+fn writes(srv: &Server, e: &Entry, argv: &[Bytes]) -> bool {
+    if e.has(flag::WRITE) {
+        return true;
+    }
+    let Some(arg) = argv.get(1) else {
+        return false;
+    };
+    let writing = |f: &shoal_script::ScriptFlags| f.has_shebang && !f.no_writes;
+    match e.spec.name {
+        "eval" => shoal_script::shebang::parse_eval_body(arg).is_ok_and(|(f, _)| writing(&f)),
+        "evalsha" => {
+            let sha = arg.to_ascii_lowercase();
+            let eng = srv.scripting.eval.lock();
+            eng.get(&sha).is_some_and(|s| writing(&s.flags))
+        }
+        "fcall" => {
+            let fe = srv.scripting.functions.lock();
+            fe.function(arg).is_some_and(|(_, d)| !d.flags.no_writes)
+        }
+        _ => false,
+    }
 }
 
 /// The refusals of the rare states, in Redis's order: no-multi commands inside a

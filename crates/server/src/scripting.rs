@@ -308,6 +308,10 @@ impl ScriptHost<'_> {
             );
             return rejected(Some(e), &msg);
         }
+        // A failed background save refuses a script's writes too (MISCONF).
+        if e.has(flag::WRITE) && self.srv.persist.misconf.load(Relaxed) {
+            return rejected(Some(e), shoal_commands::errors::MISCONF);
+        }
         if e.has(flag::WRITE) {
             self.srv.scripting.wrote.store(true, Relaxed);
         }

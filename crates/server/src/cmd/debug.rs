@@ -145,17 +145,18 @@ fn reload(c: &mut SCtx, opts: &[Bytes]) {
         c.srv.scripting.functions.lock().flush();
         c.srv.scripting.refresh_function_counts();
     }
-    let _ = merge;
     let path = crate::persist::rdb_path(c.srv);
-    match crate::persist::load::load_rdb(c.srv, &path) {
+    // Redis 7.0 panics on a duplicated key under NOFLUSH without MERGE; Shoal
+    // refuses the load with the error reply instead (what was read stays, as
+    // in Redis after a failed library load).
+    match crate::persist::load::load_rdb_with(c.srv, &path, merge) {
         Ok(_) => {
             crate::warning!("DB reloaded by DEBUG RELOAD");
             c.out.ok();
         }
         Err(e) => {
             crate::warning!("Error loading the RDB file {path}: {e}");
-            c.out
-                .error("ERR Error trying to load the RDB dump, check server logs.");
+            c.out.error("ERR Error trying to load the RDB dump");
         }
     }
 }

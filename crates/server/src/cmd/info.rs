@@ -375,6 +375,9 @@ fn persistence(srv: &Server, out: &mut String) {
     };
     field!(out, "current_cow_peak", "{peak}");
     field!(out, "current_cow_size", "{size}");
+    // Redis reports how old its child's last COW sample is (a second or so,
+    // as the child reports periodically); Shoal's size is read live from the
+    // snapshot's counter, so its age is always 0.
     field!(out, "current_cow_size_age", "0");
     let perc = if total > 0 {
         processed.min(total) as f64 * 100.0 / total as f64

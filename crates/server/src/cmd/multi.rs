@@ -168,6 +168,7 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
     // The queue is one propagation unit (`crate::propagate`): MULTI ... EXEC
     // around its writes if there are several.
     let propagating = srv.propagation.active();
+    let mut flushall = false;
     let mut i = 0;
     while i < queued.len() {
         let e = &srv.registry.entries[queued[i].0];
@@ -219,6 +220,8 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
             let (hits, misses) = (ctx.ev.hits, ctx.ev.misses);
             let start = Instant::now();
             h(&mut ctx, argv);
+            // FLUSHALL saves at once under save points, in a transaction too.
+            flushall |= e.spec.name == "flushall" && !ctx.ev.flushed.is_empty();
             if propagating {
                 record_effects(&mut ctx, argv, expired_before, &settings);
             }
@@ -245,6 +248,9 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
     c.s.in_exec = false;
     finish_effects(srv, c.s, c.out, reply_start);
     crate::signals::serve_deferred(srv);
+    if flushall {
+        crate::persist::after_flushall(srv);
+    }
 }
 
 /// Records a queued keyspace command's effects in the transaction's unit.

@@ -9,6 +9,7 @@
 use crate::server::{unix_ms, Server};
 use crate::{notice, warning};
 use shoal_keyspace::{Entry, Now};
+use shoal_rdb::encode::Access;
 use shoal_rdb::{FileReader, Item, ReadOptions};
 use std::io::BufRead;
 use std::sync::atomic::Ordering::Relaxed;
@@ -44,16 +45,23 @@ impl std::fmt::Display for LoadError {
 pub fn read_options(srv: &Server) -> ReadOptions {
     let s = srv.settings();
     let c = srv.config.read();
-    // The hash and sorted-set thresholds stay Redis's defaults for now.
+    // The configured thresholds decide the encodings of what the file holds,
+    // as they would for the same data written by commands.
     let limits = shoal_rdb::Limits {
+        hash: shoal_keyspace::hash::Limits::new(
+            s.hash_max_listpack_entries,
+            s.hash_max_listpack_value,
+        ),
+        zset: shoal_keyspace::ZLimits::new(s.zset_max_listpack_entries, s.zset_max_listpack_value),
         set_max_intset_entries: s.set_max_intset_entries.max(0) as usize,
         list_fill: s.list_max_listpack_size,
         stream_node_max_bytes: s.stream_node_max_bytes,
         stream_node_max_entries: s.stream_node_max_entries,
-        ..Default::default()
     };
     ReadOptions {
         limits,
+        // Redis 7.0 validates a file deeply only under `yes`: `clients` exempts
+        // loading (it is meant for RESTORE from ordinary clients).
         deep_sanitize: c.string("sanitize-dump-payload") == "yes",
         ignore_checksum: !c.bool("rdbchecksum"),
     }
@@ -63,6 +71,12 @@ pub fn read_options(srv: &Server) -> ReadOptions {
 /// or which is empty at start-up), logging as Redis does. The caller must be
 /// allowed to lock shards (no shard held).
 pub fn load_rdb(srv: &Server, path: &str) -> Result<LoadStats, LoadError> {
+    load_rdb_with(srv, path, false)
+}
+
+/// [`load_rdb`]; with `merge` (DEBUG RELOAD MERGE) a key or function library
+/// already present is replaced instead of refusing the file.
+pub fn load_rdb_with(srv: &Server, path: &str, merge: bool) -> Result<LoadStats, LoadError> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LoadError::Missing),
@@ -74,7 +88,7 @@ pub fn load_rdb(srv: &Server, path: &str) -> Result<LoadStats, LoadError> {
         }
     };
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let r = load_from(srv, reader).map(|(stats, _)| stats);
+    let r = load_from_with(srv, reader, merge).map(|(stats, _)| stats);
     if let Ok(st) = &r {
         notice!(
             "Done loading RDB, keys loaded: {}, keys expired: {}.",
@@ -92,6 +106,15 @@ pub fn load_rdb(srv: &Server, path: &str) -> Result<LoadStats, LoadError> {
 /// Loads RDB bytes from `input` (up to and including the checksum) and returns
 /// the reader positioned after them (an AOF goes on with its commands).
 pub fn load_from<R: BufRead>(srv: &Server, input: R) -> Result<(LoadStats, R), LoadError> {
+    load_from_with(srv, input, false)
+}
+
+/// [`load_from`], replacing what is already present when `merge` is set.
+pub fn load_from_with<R: BufRead>(
+    srv: &Server,
+    input: R,
+    merge: bool,
+) -> Result<(LoadStats, R), LoadError> {
     let opts = read_options(srv);
     let mut rd = FileReader::new(input, opts).map_err(LoadError::Rdb)?;
     let replica = srv.settings().replica;
@@ -99,6 +122,16 @@ pub fn load_from<R: BufRead>(srv: &Server, input: R) -> Result<(LoadStats, R), L
     let mut db = 0usize;
     let mut st = LoadStats::default();
     let num_dbs = srv.ks.num_dbs();
+    // Under an LFU policy an entry starts with the LFU clock and takes a
+    // file's FREQ; otherwise it takes a file's IDLE (Redis 7.0 applies IDLE
+    // whatever the non-LFU policy).
+    let mode = crate::persist::snapshot::AccessMode::from_config(srv);
+    let lfu = match mode {
+        crate::persist::snapshot::AccessMode::Lfu(l) => Some(l),
+        _ => None,
+    };
+    let mut now_k = Now::new(now);
+    now_k.lfu = lfu;
     while let Some(item) = rd.next_item().map_err(LoadError::Rdb)? {
         match item {
             Item::Aux { key, value } => aux(&key, &value, now),
@@ -115,17 +148,25 @@ pub fn load_from<R: BufRead>(srv: &Server, input: R) -> Result<(LoadStats, R), L
                 key,
                 value,
                 expire_ms,
-                ..
+                access,
             } => {
                 if !replica && expire_ms.is_some_and(|t| t < now) {
                     st.expired += 1;
                     continue;
                 }
-                let entry = Entry::new(value, Now::new(now));
+                let mut entry = Entry::new(value, now_k);
+                match (access, lfu.is_some()) {
+                    (Some(Access::Freq(f)), true) => entry.set_lfu_counter(f, now),
+                    (Some(Access::IdleSecs(s)), false) => entry.set_idle_seconds(s, now),
+                    _ => {}
+                }
                 let dup = srv.ks.with_key_shard(&key, |s| {
                     let d = &mut s.dbs[db];
                     if d.contains(&key) {
-                        return true;
+                        if !merge {
+                            return true;
+                        }
+                        d.remove(&key);
                     }
                     d.insert_entry(&key, entry, expire_ms);
                     false
@@ -139,7 +180,7 @@ pub fn load_from<R: BufRead>(srv: &Server, input: R) -> Result<(LoadStats, R), L
                 st.loaded += 1;
             }
             Item::Function(code) => {
-                let r = srv.scripting.functions.lock().load(&code, false);
+                let r = srv.scripting.functions.lock().load(&code, merge);
                 if let Err(e) = r {
                     return Err(LoadError::Refused(format!("Failed loading library: {e}")));
                 }

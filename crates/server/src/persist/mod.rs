@@ -165,6 +165,7 @@ pub enum SaveError {
 /// (see [`snapshot::start`] for where it may be called).
 fn save_to_file(
     srv: &Arc<Server>,
+    workers: usize,
     on_cut: impl FnOnce(),
     done: impl FnOnce(Result<(), String>) + Send + 'static,
 ) -> Result<Arc<snapshot::SnapshotHandle>, SaveError> {
@@ -180,7 +181,7 @@ fn save_to_file(
         aof_base: false,
     };
     let temp2 = temp.clone();
-    let r = snapshot::start(srv, out, opts, on_cut, move |res| {
+    let r = snapshot::start_with(srv, out, opts, workers, on_cut, move |res| {
         let res = match res {
             Ok(w) => commit(w, &temp2, &target),
             Err(e) => {
@@ -217,8 +218,10 @@ pub fn bgsave(srv: &Arc<Server>) -> Result<(), SaveError> {
     let s2 = srv.clone();
     let started = unix_ms();
     p.last_bgsave_try_ms.store(started, Relaxed);
+    // One serialising thread: the other cores stay with the clients.
     let h = save_to_file(
         srv,
+        1,
         || d2.store(crate::stats::totals().dirty, Relaxed),
         move |res| {
             let p = &s2.persist;
@@ -279,8 +282,11 @@ pub fn save_blocking(srv: &Arc<Server>) -> Result<(), SaveError> {
     let d2 = dirty.clone();
     let result = Arc::new(parking_lot::Mutex::new(None));
     let r2 = result.clone();
+    // The caller waits: every core serialises (a BGSAVE leaves them to clients).
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let h = save_to_file(
         srv,
+        workers,
         || d2.store(crate::stats::totals().dirty, Relaxed),
         move |res| *r2.lock() = Some(res),
     )?;

@@ -45,6 +45,52 @@ pub struct Options {
     pub aof_base: bool,
 }
 
+/// The access record written before each key, as Redis 7.0 does: `IDLE`
+/// (seconds) under an LRU `maxmemory-policy`, `FREQ` (the decayed counter)
+/// under an LFU one, nothing otherwise. Read from the configuration at the cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessMode {
+    None,
+    Lru,
+    Lfu(shoal_keyspace::Lfu),
+}
+
+impl AccessMode {
+    pub fn from_config(srv: &Server) -> AccessMode {
+        let policy = srv.config.read().string("maxmemory-policy");
+        let st = srv.settings();
+        if policy.ends_with("-lfu") {
+            AccessMode::Lfu(shoal_keyspace::Lfu {
+                log_factor: st.lfu_log_factor.clamp(0, u32::MAX as i64) as u32,
+                decay_time: st.lfu_decay_time.clamp(0, u32::MAX as i64) as u32,
+            })
+        } else if policy.ends_with("-lru") {
+            AccessMode::Lru
+        } else {
+            AccessMode::None
+        }
+    }
+
+    /// The record for `e` now.
+    #[inline]
+    pub fn record(self, e: &Entry) -> Option<encode::Access> {
+        match self {
+            AccessMode::None => None,
+            AccessMode::Lru => Some(encode::Access::IdleSecs(
+                e.idle_seconds(crate::server::unix_ms()),
+            )),
+            AccessMode::Lfu(lfu) => {
+                let c = shoal_keyspace::db::lfu_decayed(
+                    e.access_clock(),
+                    crate::server::unix_ms(),
+                    lfu,
+                );
+                Some(encode::Access::Freq(c.min(255) as u8))
+            }
+        }
+    }
+}
+
 /// Why [`start`] refused.
 #[derive(Debug)]
 pub enum StartError {
@@ -121,6 +167,9 @@ struct Shared {
 /// What the write path hands over: serialised old entries and emptied tables.
 struct Sink {
     opts: WriteOptions,
+    access: AccessMode,
+    /// Threads serialising shards in parallel (1: the walker alone).
+    workers: usize,
     discard: AtomicBool,
     state: Mutex<SinkState>,
     progress: Arc<Progress>,
@@ -144,7 +193,15 @@ impl SnapshotSink for Sink {
             encode::write_select_db(&mut st.buf, db);
             st.last_db = Some(db);
         }
-        encode::write_entry(&mut st.buf, key, &entry.value, expire_ms, None, &self.opts);
+        let access = self.access.record(entry);
+        encode::write_entry(
+            &mut st.buf,
+            key,
+            &entry.value,
+            expire_ms,
+            access,
+            &self.opts,
+        );
         let p = &self.progress;
         let added = (st.buf.len() - before) as u64;
         p.keys_processed.fetch_add(1, Relaxed);
@@ -209,6 +266,25 @@ where
     C: FnOnce(),
     D: FnOnce(Result<W, SnapError>) + Send + 'static,
 {
+    start_with(srv, out, opts, 1, on_cut, on_done)
+}
+
+/// [`start`] with `workers` threads serialising shards in parallel (a SAVE the
+/// caller waits for may use every core; a background save uses one, leaving
+/// the others to the clients). Batches then each begin with their SELECTDB.
+pub fn start_with<W, C, D>(
+    srv: &Arc<Server>,
+    out: W,
+    opts: Options,
+    workers: usize,
+    on_cut: C,
+    on_done: D,
+) -> Result<SnapshotHandle, StartError>
+where
+    W: Write + Send + 'static,
+    C: FnOnce(),
+    D: FnOnce(Result<W, SnapError>) + Send + 'static,
+{
     let mut running = RUNNING.lock();
     if running.is_some() {
         return Err(StartError::Busy);
@@ -221,6 +297,8 @@ where
     });
     let sink = Arc::new(Sink {
         opts: opts.write,
+        access: AccessMode::from_config(srv),
+        workers: workers.max(1),
         discard: AtomicBool::new(false),
         state: Mutex::new(SinkState::default()),
         progress: progress.clone(),
@@ -301,7 +379,7 @@ where
 
 /// The walker: writes the whole image (or, after an error or an abort, only
 /// finishes the pass).
-fn walk<W: Write>(
+fn walk<W: Write + Send>(
     srv: &Server,
     sink: &Sink,
     out: W,
@@ -338,57 +416,40 @@ fn walk<W: Write>(
 
     let progress = &sink.progress;
     let nshards = srv.ks.num_shards();
-    // `rdb-key-save-delay` (microseconds per key, a testing aid as in Redis):
-    // slept after each batch, with no shard locked.
-    let key_delay = srv.config.read().int("rdb-key-save-delay").max(0) as u64;
-    let mut batch = Vec::with_capacity(64 << 10);
+    let workers = sink.workers.min(nshards).max(1);
+    let wm = Mutex::new(w);
     for (db, &(keys, expires)) in cut.counts.iter().enumerate() {
         if keys == 0 {
             continue;
         }
-        batch.clear();
-        encode::write_select_db(&mut batch, db);
-        encode::write_resize_db(&mut batch, keys, expires);
-        w.put(sink, &batch);
-        let mut need_select = false;
-        for shard in 0..nshards {
-            loop {
-                batch.clear();
-                if need_select {
-                    encode::write_select_db(&mut batch, db);
+        let mut head = Vec::new();
+        encode::write_select_db(&mut head, db);
+        encode::write_resize_db(&mut head, keys, expires);
+        wm.lock().put(sink, &head);
+        if workers == 1 {
+            walk_shards(srv, sink, &wm, &opts, cut, db, 0..nshards, false);
+        } else {
+            let (wm, opts) = (&wm, &opts);
+            std::thread::scope(|sc| {
+                for k in 1..workers {
+                    let mine = (k..nshards).step_by(workers);
+                    sc.spawn(move || walk_shards(srv, sink, wm, opts, cut, db, mine, true));
                 }
-                let discard = sink.discard.load(Relaxed) || w.err.is_some();
-                let mut n = 0u64;
-                let step = srv.ks.with_shard(shard, |s| {
-                    let Some(d) = s.dbs.iter_mut().find(|d| d.snapshot_db(cut.id) == Some(db))
-                    else {
-                        return Step::NotMine;
-                    };
-                    let mut save = |k: &[u8], e: &Entry, exp: Option<i64>| {
-                        n += 1;
-                        if !discard {
-                            encode::write_entry(&mut batch, k, &e.value, exp, None, &opts.write);
-                        }
-                    };
-                    d.snapshot_step(cut.id, BATCH, &mut save)
-                });
-                progress.keys_processed.fetch_add(n, Relaxed);
-                if key_delay > 0 && n > 0 && !discard {
-                    std::thread::sleep(std::time::Duration::from_micros(key_delay * n));
-                }
-                if n > 0 {
-                    w.put(sink, &batch);
-                    need_select = false;
-                }
-                if w.drain_cow(sink) {
-                    need_select = true;
-                }
-                if step != Step::More {
-                    break;
-                }
-            }
+                walk_shards(
+                    srv,
+                    sink,
+                    wm,
+                    opts,
+                    cut,
+                    db,
+                    (0..nshards).step_by(workers),
+                    true,
+                );
+            });
         }
     }
+    let mut w = wm.into_inner();
+    let mut batch = Vec::with_capacity(64 << 10);
     // Tables emptied during the walk (no hook is left, so no more arrive).
     let handed = std::mem::take(&mut sink.state.lock().handed);
     for t in handed {
@@ -398,7 +459,8 @@ fn walk<W: Write>(
             encode::write_select_db(&mut batch, t.db);
             t.for_each_unsaved(|k, e, exp| {
                 progress.keys_processed.fetch_add(1, Relaxed);
-                encode::write_entry(&mut batch, k, &e.value, exp, None, &opts.write);
+                let access = sink.access.record(e);
+                encode::write_entry(&mut batch, k, &e.value, exp, access, &opts.write);
                 if batch.len() >= 1 << 20 {
                     w.put(sink, &batch);
                     batch.clear();
@@ -418,6 +480,68 @@ fn walk<W: Write>(
     match w.file {
         Some(f) => f.finish().map_err(SnapError::Io),
         None => Err(SnapError::Aborted),
+    }
+}
+
+/// Serialises database `db` of `shards`, a batch per shard lock, writing each
+/// batch and whatever the write path saved meanwhile. `parallel`: other
+/// workers write between these batches, so each batch selects its database.
+#[allow(clippy::too_many_arguments)]
+fn walk_shards<W: Write>(
+    srv: &Server,
+    sink: &Sink,
+    wm: &Mutex<Writer<W>>,
+    opts: &Options,
+    cut: &Cut,
+    db: usize,
+    shards: impl Iterator<Item = usize>,
+    parallel: bool,
+) {
+    let progress = &sink.progress;
+    // `rdb-key-save-delay` (microseconds per key, a testing aid as in Redis):
+    // slept after each batch, with no shard locked.
+    let key_delay = srv.config.read().int("rdb-key-save-delay").max(0) as u64;
+    let mut batch = Vec::with_capacity(64 << 10);
+    let mut need_select = parallel;
+    for shard in shards {
+        loop {
+            batch.clear();
+            if need_select {
+                encode::write_select_db(&mut batch, db);
+            }
+            let discard = sink.discard.load(Relaxed) || wm.lock().err.is_some();
+            let mut n = 0u64;
+            let step = srv.ks.with_shard(shard, |s| {
+                let Some(d) = s.dbs.iter_mut().find(|d| d.snapshot_db(cut.id) == Some(db)) else {
+                    return Step::NotMine;
+                };
+                let mut save = |k: &[u8], e: &Entry, exp: Option<i64>| {
+                    n += 1;
+                    if !discard {
+                        let access = sink.access.record(e);
+                        encode::write_entry(&mut batch, k, &e.value, exp, access, &opts.write);
+                    }
+                };
+                d.snapshot_step(cut.id, BATCH, &mut save)
+            });
+            progress.keys_processed.fetch_add(n, Relaxed);
+            if key_delay > 0 && n > 0 && !discard {
+                std::thread::sleep(std::time::Duration::from_micros(key_delay * n));
+            }
+            {
+                let mut w = wm.lock();
+                if n > 0 {
+                    w.put(sink, &batch);
+                    need_select = parallel;
+                }
+                if w.drain_cow(sink) {
+                    need_select = true;
+                }
+            }
+            if step != Step::More {
+                break;
+            }
+        }
     }
 }
 
