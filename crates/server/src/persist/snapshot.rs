@@ -320,6 +320,11 @@ where
                 return;
             };
             let sink = &thread_shared.sink;
+            if sink.workers == 1 {
+                // A background save must not take CPU from the workers serving
+                // clients: on a busy machine it runs longer instead.
+                lower_thread_priority();
+            }
             let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 walk(&thread_srv, sink, out, opts, &cut)
             }));
@@ -542,6 +547,20 @@ fn walk_shards<W: Write>(
                 break;
             }
         }
+    }
+}
+
+/// Gives the calling thread a nice value of 10 (Linux schedules threads one by
+/// one, so this affects only the snapshot thread): under CPU contention the
+/// scheduler then runs client-serving threads first instead of slicing the CPU
+/// evenly, which would make clients wait for the walker's time slices.
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid takes no arguments; setpriority on our own thread id only
+    // changes this thread's nice value, and a failure is harmless (ignored).
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
 }
 
