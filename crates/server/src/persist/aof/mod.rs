@@ -85,6 +85,10 @@ pub struct Aof {
     pub timestamps: AtomicBool,
     pub(crate) q: Mutex<Queue>,
     pub(crate) q_cv: Condvar,
+    /// The incr file being written, shared by the writer thread and connections
+    /// writing their own units (see [`Aof::write_inline`]). Lock order: `wfile`
+    /// before `q`.
+    pub(crate) wfile: Mutex<Option<writer::WFile>>,
     pub fed: AtomicU64,
     pub written: AtomicU64,
     pub synced: AtomicU64,
@@ -146,7 +150,10 @@ impl Aof {
     /// Waits until the AOF holds the stream up to `need` as the fsync policy
     /// requires before a reply: fsynced (`always`) or written (`everysec`, `no`).
     pub async fn wait_durable(&self, need: u64) {
-        if need == 0 {
+        if need == 0 || self.reached(need) {
+            return;
+        }
+        if self.policy.load(Ordering::Relaxed) != fsync::ALWAYS && self.write_inline() {
             return;
         }
         let mut rx = self.progress.0.subscribe();
@@ -156,6 +163,51 @@ impl Aof {
             }
             if rx.changed().await.is_err() {
                 return;
+            }
+        }
+    }
+
+    /// With `everysec` or `no`, a connection waiting for its units writes the
+    /// buffer to the file itself (one write(2) for every unit buffered, as Redis
+    /// writes its AOF before replying) instead of waiting for the writer thread:
+    /// no thread hand-off on the reply path. Returns whether it wrote; it does not
+    /// when the file is busy (the writer or another connection is writing: their
+    /// progress will cover this unit), at a rewrite's cut, after a write error (the
+    /// writer thread retries), or when the AOF stops.
+    fn write_inline(&self) -> bool {
+        let Some(mut wf) = self.wfile.try_lock() else {
+            return false;
+        };
+        let Some(wf) = wf.as_mut() else {
+            return false;
+        };
+        if !self.last_write_ok.load(Ordering::Relaxed) {
+            return false;
+        }
+        let (data, upto) = {
+            let mut q = self.q.lock();
+            if q.switch.is_some() || q.stop || q.buf.is_empty() {
+                return false;
+            }
+            (std::mem::take(&mut q.buf), self.fed.load(Ordering::Acquire))
+        };
+        match wf.write(&data) {
+            Ok(()) => {
+                self.current_size
+                    .fetch_add(data.len() as u64, Ordering::Relaxed);
+                self.written.fetch_max(upto, Ordering::AcqRel);
+                self.bump();
+                true
+            }
+            Err(e) => {
+                crate::warning!("Error writing to the AOF file: {e}");
+                self.last_write_ok.store(false, Ordering::Relaxed);
+                // Back in front of what arrived since: the writer thread retries.
+                let mut q = self.q.lock();
+                q.buf.splice(0..0, data);
+                drop(q);
+                self.q_cv.notify_one();
+                false
             }
         }
     }
@@ -197,7 +249,11 @@ impl Aof {
         let end = self.fed.fetch_add(bytes.len() as u64, Ordering::AcqRel) + bytes.len() as u64;
         drop(q);
         FED.with(|f| f.set(end));
-        self.q_cv.notify_one();
+        // With `everysec`/`no` the connection waiting for this unit writes it
+        // (write_inline); the writer thread only sweeps up, on its short timer.
+        if self.policy.load(Ordering::Relaxed) == fsync::ALWAYS {
+            self.q_cv.notify_one();
+        }
     }
 }
 

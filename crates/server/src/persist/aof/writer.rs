@@ -1,6 +1,8 @@
 //! The AOF writer and fsync threads.
 //!
-//! The writer takes everything buffered, writes it to the current incr file and,
+//! With `everysec` and `no`, connections waiting for their units write the buffer
+//! themselves (`Aof::write_inline`) and the writer only sweeps up every
+//! [`SWEEP`]. Otherwise the writer takes everything buffered, writes it to the current incr file and,
 //! with `appendfsync always`, fsyncs before publishing the new offsets: units fed
 //! while it was busy are written and fsynced together next round (group commit).
 //! With `everysec`, a second thread fsyncs once a second if anything was written
@@ -21,15 +23,49 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The current incr file and its last good length (a failed write is cut back
+/// to it, so no half unit stays in the file).
+pub struct WFile {
+    file: File,
+    good_len: u64,
+}
+
+impl WFile {
+    fn new(file: File) -> WFile {
+        let good_len = file.metadata().map_or(0, |m| m.len());
+        WFile { file, good_len }
+    }
+
+    /// Writes `data` whole, or cuts the file back and returns the error.
+    pub fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match self.file.write_all(data) {
+            Ok(()) => {
+                self.good_len += data.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.file.set_len(self.good_len);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// How long the writer sleeps between sweeps when connections write their own
+/// units (`everysec`, `no`): the bound on how late a unit nobody waits for (an
+/// expiry's DEL) reaches the kernel.
+const SWEEP: Duration = Duration::from_millis(10);
+
 /// Starts the writer (and, for `everysec`, the fsync thread) on `file`.
 pub fn spawn(srv: Arc<Server>, file: File) -> std::io::Result<()> {
     let fsync_handle = file.try_clone()?;
     let shared = Arc::new(parking_lot::Mutex::new(fsync_handle));
+    *srv.aof.wfile.lock() = Some(WFile::new(file));
     let w_srv = srv.clone();
     let w_shared = shared.clone();
     let writer = std::thread::Builder::new()
         .name("shoal-aof-write".into())
-        .spawn(move || run_writer(&w_srv, file, &w_shared))?;
+        .spawn(move || run_writer(&w_srv, &w_shared))?;
     let f_srv = srv.clone();
     let syncer = std::thread::Builder::new()
         .name("shoal-aof-fsync".into())
@@ -40,15 +76,27 @@ pub fn spawn(srv: Arc<Server>, file: File) -> std::io::Result<()> {
     Ok(())
 }
 
-fn run_writer(srv: &Server, mut file: File, shared: &parking_lot::Mutex<File>) {
+fn run_writer(srv: &Server, shared: &parking_lot::Mutex<File>) {
     let aof = &srv.aof;
-    let mut good_len = file.metadata().map_or(0, |m| m.len());
     loop {
-        let (mut data, upto, switch, stop) = {
+        {
             let mut q = aof.q.lock();
             while q.buf.is_empty() && q.switch.is_none() && !q.stop {
-                aof.q_cv.wait_for(&mut q, Duration::from_millis(200));
+                let wait = if aof.policy.load(Ordering::Relaxed) == fsync::ALWAYS {
+                    Duration::from_millis(200)
+                } else {
+                    SWEEP
+                };
+                aof.q_cv.wait_for(&mut q, wait);
             }
+        }
+        // The file first, then the buffer (the lock order of write_inline).
+        let mut guard = aof.wfile.lock();
+        let Some(wf) = guard.as_mut() else {
+            return;
+        };
+        let (mut data, upto, switch, stop) = {
+            let mut q = aof.q.lock();
             let data = std::mem::take(&mut q.buf);
             (
                 data,
@@ -64,40 +112,40 @@ fn run_writer(srv: &Server, mut file: File, shared: &parking_lot::Mutex<File>) {
         let mut start_off = upto - data.len() as u64;
         if switch.is_some() {
             // The old file gets the units before the cut, made durable.
-            write_retry(aof, &mut file, &data[..before_cut], &mut good_len);
+            write_retry(aof, wf, &data[..before_cut]);
             aof.current_size
                 .fetch_add(before_cut as u64, Ordering::Relaxed);
-            let _ = file.sync_data();
+            let _ = wf.file.sync_data();
             start_off += before_cut as u64;
-            aof.written.store(start_off, Ordering::Release);
-            aof.synced.store(start_off, Ordering::Release);
+            aof.written.fetch_max(start_off, Ordering::AcqRel);
+            aof.synced.fetch_max(start_off, Ordering::AcqRel);
             if let Some((_, new)) = switch {
-                file = new;
-                good_len = file.metadata().map_or(0, |m| m.len());
-                if let Ok(h) = file.try_clone() {
+                *wf = WFile::new(new);
+                if let Ok(h) = wf.file.try_clone() {
                     *shared.lock() = h;
                 }
             }
             data.drain(..before_cut);
         }
         if !data.is_empty() {
-            write_retry(aof, &mut file, &data, &mut good_len);
+            write_retry(aof, wf, &data);
             aof.current_size
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
-            aof.written.store(upto, Ordering::Release);
+            aof.written.fetch_max(upto, Ordering::AcqRel);
             if aof.policy.load(Ordering::Relaxed) == fsync::ALWAYS {
-                if let Err(e) = file.sync_data() {
+                if let Err(e) = wf.file.sync_data() {
                     fatal_always(&format!("Can't fsync the AOF file: {e}"));
                 }
-                aof.synced.store(upto, Ordering::Release);
+                aof.synced.fetch_max(upto, Ordering::AcqRel);
             }
             aof.bump();
         }
         if stop {
             crate::notice!("Calling fsync() on the AOF file.");
-            let _ = file.sync_data();
+            let _ = wf.file.sync_data();
             aof.synced
-                .store(aof.written.load(Ordering::Acquire), Ordering::Release);
+                .fetch_max(aof.written.load(Ordering::Acquire), Ordering::AcqRel);
+            *guard = None;
             aof.bump();
             return;
         }
@@ -113,11 +161,10 @@ fn fatal_always(msg: &str) -> ! {
 }
 
 /// Writes `data` completely, retrying once a second on error.
-fn write_retry(aof: &Aof, file: &mut File, data: &[u8], good_len: &mut u64) {
+fn write_retry(aof: &Aof, wf: &mut WFile, data: &[u8]) {
     loop {
-        match file.write_all(data) {
+        match wf.write(data) {
             Ok(()) => {
-                *good_len += data.len() as u64;
                 if !aof.last_write_ok.swap(true, Ordering::Relaxed) {
                     crate::warning!("AOF write error looks solved, Redis can write again.");
                 }
@@ -129,8 +176,7 @@ fn write_retry(aof: &Aof, file: &mut File, data: &[u8], good_len: &mut u64) {
                     fatal_always("AOF write failed");
                 }
                 aof.last_write_ok.store(false, Ordering::Relaxed);
-                // No half unit may stay in the file.
-                let _ = file.set_len(*good_len);
+                // WFile::write cut the file back: no half unit stays.
                 std::thread::sleep(Duration::from_secs(1));
             }
         }
