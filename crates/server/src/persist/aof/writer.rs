@@ -1,8 +1,10 @@
 //! The AOF writer and fsync threads.
 //!
 //! With `everysec` and `no`, connections waiting for their units write the buffer
-//! themselves (`Aof::write_inline`) and the writer only sweeps up every
-//! [`SWEEP`]. Otherwise the writer takes everything buffered, writes it to the current incr file and,
+//! themselves (`Aof::write_inline`) and the writer sweeps up every [`SWEEP`] what
+//! nobody waits for (an expiry's DEL). With `always` the writer is woken by each
+//! unit. Either way it takes everything buffered, writes it to the current incr
+//! file and,
 //! with `appendfsync always`, fsyncs before publishing the new offsets: units fed
 //! while it was busy are written and fsynced together next round (group commit).
 //! With `everysec`, a second thread fsyncs once a second if anything was written
@@ -51,9 +53,8 @@ impl WFile {
     }
 }
 
-/// How long the writer sleeps between sweeps when connections write their own
-/// units (`everysec`, `no`): the bound on how late a unit nobody waits for (an
-/// expiry's DEL) reaches the kernel.
+/// How long the writer sleeps between sweeps: the bound on how late a unit nobody
+/// waits for (an expiry's DEL) reaches the file.
 const SWEEP: Duration = Duration::from_millis(10);
 
 /// Starts the writer (and, for `everysec`, the fsync thread) on `file`.
