@@ -125,7 +125,9 @@ impl<W: Write> CmdWriter<W> {
             self.db = Some(db);
         }
         match value {
-            Value::Str(Str::Int(i)) => cmd(b, &[b"SET", key, itoa::Buffer::new().format(*i).as_bytes()]),
+            Value::Str(Str::Int(i)) => {
+                cmd(b, &[b"SET", key, itoa::Buffer::new().format(*i).as_bytes()])
+            }
             Value::Str(s) => s.with_bytes(|v| cmd(b, &[b"SET", key, v])),
             Value::List(l) => batched(b, b"RPUSH", key, l.len(), 1, l.iter(), |b, e| {
                 e.with_bytes(|v| bulk(b, v))
@@ -154,7 +156,10 @@ impl<W: Write> CmdWriter<W> {
             Value::Stream(s) => stream(b, key, s),
         }
         if let Some(ms) = expire_ms {
-            cmd(b, &[b"PEXPIREAT", key, itoa::Buffer::new().format(ms).as_bytes()]);
+            cmd(
+                b,
+                &[b"PEXPIREAT", key, itoa::Buffer::new().format(ms).as_bytes()],
+            );
         }
         self.maybe_flush()
     }
