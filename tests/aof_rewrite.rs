@@ -716,29 +716,6 @@ fn failed_rewrites_leave_a_loadable_aof() {
 }
 
 #[test]
-fn without_rdb_preamble_the_base_is_still_rdb_and_named_so() {
-    // Known gap (see persist/aof/rewrite.rs): no `.base.aof` of commands yet.
-    let dir = tempfile::tempdir().unwrap();
-    let args = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
-    let p = Proc::start(shoal(), dir.path(), &args);
-    let mut c = p.client();
-    c.cmd(&["SET", "a", "1"]).unwrap();
-    c.cmd(&["RPUSH", "l", "x", "y"]).unwrap();
-    assert_eq!(
-        simple(c.cmd(&["BGREWRITEAOF"]).unwrap()),
-        "Background append only file rewriting started"
-    );
-    wait_rewrite_done(&mut c);
-    let m = assert_clean_manifest(dir.path());
-    assert_eq!(m[0].0, "appendonly.aof.2.base.rdb");
-    let d = digest(&mut c);
-    p.stop();
-    let p = Proc::start(shoal(), dir.path(), &args);
-    assert_eq!(digest(&mut p.client()), d);
-    p.stop();
-}
-
-#[test]
 fn a_crash_in_the_middle_of_a_rewrite_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["--appendonly", "yes"];

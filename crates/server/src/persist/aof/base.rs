@@ -1,13 +1,16 @@
 //! Writing an AOF base file from the keyspace: an RDB image (`aof-use-rdb-preamble
 //! yes`, with Redis's `aof-base` aux field) or commands that rebuild it.
 //!
+//! The commands are those of a rewrite ([`super::cmds`]); both forms carry the
+//! function libraries as well.
+//!
 //! Used at start-up, when no AOF directory exists: the keyspace is then quiescent
 //! (nothing else runs), so it is read shard by shard under each shard's lock. The
 //! file is written under a temporary name, fsynced and renamed, so a crash never
 //! leaves a half base behind its final name.
 
 use crate::server::{unix_ms, Server};
-use shoal_keyspace::{Str, Value};
+use shoal_keyspace::Value;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -78,6 +81,10 @@ fn write_rdb(srv: &Server, out: &mut impl Write) -> io::Result<()> {
     let used = crate::memory::used_memory().to_string();
     encode::write_aux(&mut buf, b"used-mem", used.as_bytes(), compress);
     encode::write_aux(&mut buf, b"aof-base", b"1", compress);
+    let codes = srv.scripting.library_codes.lock().clone();
+    for code in &codes {
+        encode::write_function(&mut buf, code, compress);
+    }
     w.raw(&buf)?;
     let wopts = *w.options();
     for db in 0..srv.ks.num_dbs() {
@@ -97,36 +104,14 @@ fn write_rdb(srv: &Server, out: &mut impl Write) -> io::Result<()> {
 }
 
 fn write_commands(srv: &Server, out: &mut impl Write) -> io::Result<()> {
-    use crate::propagate::encode_cmd;
-    let mut buf = Vec::new();
-    for db in 0..srv.ks.num_dbs() {
-        let mut selected = false;
-        for_each_key(srv, db, |k, v, exp| {
-            buf.clear();
-            if !selected {
-                let n = db.to_string();
-                encode_cmd(&mut buf, [&b"SELECT"[..], n.as_bytes()]);
-                selected = true;
-            }
-            match v {
-                Value::Str(Str::Int(i)) => {
-                    let s = i.to_string();
-                    encode_cmd(&mut buf, [&b"SET"[..], k, s.as_bytes()]);
-                }
-                Value::Str(s) => s.with_bytes(|b| encode_cmd(&mut buf, [&b"SET"[..], k, b])),
-                other => {
-                    return Err(io::Error::other(format!(
-                        "writing a {} as AOF commands is not supported yet (use aof-use-rdb-preamble yes)",
-                        other.kind().name()
-                    )))
-                }
-            }
-            if let Some(ms) = exp {
-                let t = ms.to_string();
-                encode_cmd(&mut buf, [&b"PEXPIREAT"[..], k, t.as_bytes()]);
-            }
-            out.write_all(&buf)
-        })?;
+    let mut w = super::cmds::CmdWriter::new(out);
+    let codes = srv.scripting.library_codes.lock().clone();
+    for code in &codes {
+        w.function(code)?;
     }
-    out.flush()
+    for db in 0..srv.ks.num_dbs() {
+        for_each_key(srv, db, |k, v, exp| w.entry(db, k, v, exp))?;
+    }
+    w.finish()?;
+    Ok(())
 }

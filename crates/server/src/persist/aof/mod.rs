@@ -23,6 +23,7 @@
 //! start-up); the buffer holds exactly the bytes `written..fed`.
 
 pub mod base;
+pub mod cmds;
 pub mod load;
 pub mod rewrite;
 pub mod writer;

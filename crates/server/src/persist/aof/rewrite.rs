@@ -32,10 +32,13 @@
 //! With the AOF off, BGREWRITEAOF writes a new base and a manifest of only that
 //! base, as Redis does.
 //!
-//! Known gap: `aof-use-rdb-preamble no` is not honoured by the rewrite: the base
-//! is always an RDB image, named `.base.rdb` as its content is (Shoal and Redis
-//! load a base by its content). A `.base.aof` of commands needs a writer of every
-//! type as commands (streams with their groups, PELs and consumers included).
+//! `aof-use-rdb-preamble` (read when the rewrite starts) chooses the base's
+//! form. With `yes` the snapshot's RDB image is the base, `.base.rdb`. With `no`
+//! the finished image is converted into commands ([`super::cmds`]) in
+//! `temp-rewriteaof-<pid>.aof`, which then replaces the image under the temp
+//! name, and the base is `.base.aof`, as Redis names it. The conversion reads the
+//! image back rather than walking the keyspace a second way, so the snapshot stays
+//! the one consistent view of the dataset at the cut.
 
 use super::{write_manifest, Files, Settings};
 use crate::persist::snapshot::{self, SnapError, StartError};
@@ -86,6 +89,8 @@ struct Job {
     last_incr_seq: u64,
     /// Enable: the temporary incr file the writer appends to.
     temp_incr: Option<String>,
+    /// `aof-use-rdb-preamble`: the base is the RDB image, else commands.
+    preamble: bool,
 }
 
 #[derive(Debug)]
@@ -227,6 +232,7 @@ fn launch(srv: &Arc<Server>) -> Result<(), StartFail> {
         manifest,
         last_incr_seq,
         temp_incr: None,
+        preamble: s.preamble,
     };
     let on_cut = || {
         if let Some(file) = switch {
@@ -346,6 +352,7 @@ pub fn enable(srv: &Arc<Server>, owned: bool) {
         temp_name: temp_name.clone(),
         manifest,
         temp_incr: Some(temp_incr.clone()),
+        preamble: s.preamble,
     };
     // One section: the sink starts receiving units exactly at the cut.
     let r = srv.exclusive(|| {
@@ -488,6 +495,25 @@ fn wait_switch(srv: &Server) {
     }
 }
 
+/// Rewrites the RDB image in `dir/temp_name` as commands, in place: the commands
+/// go to `temp-rewriteaof-<pid>.aof`, fsynced, then renamed over the image.
+fn to_commands(dir: &Path, temp_name: &str) -> std::io::Result<()> {
+    use std::io::BufReader;
+    let cmd_path = dir.join(format!("temp-rewriteaof-{}.aof", std::process::id()));
+    let r = (|| {
+        let src = BufReader::with_capacity(1 << 20, File::open(dir.join(temp_name))?);
+        let out = BufWriter::with_capacity(1 << 20, File::create(&cmd_path)?);
+        let out = super::cmds::rdb_to_commands(src, out)?;
+        let f = out.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        std::fs::rename(&cmd_path, dir.join(temp_name))
+    })();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&cmd_path);
+    }
+    r
+}
+
 /// Makes the finished temp file the new base (see the module doc, step 3).
 fn install(srv: &Arc<Server>, job: &Job, w: BufWriter<File>) -> Result<(), ()> {
     let a = &srv.aof;
@@ -503,6 +529,14 @@ fn install(srv: &Arc<Server>, job: &Job, w: BufWriter<File>) -> Result<(), ()> {
         warning!("Background AOF rewrite terminated with error");
         return Err(());
     }
+    if !job.preamble {
+        if let Err(e) = to_commands(dir, &job.temp_name) {
+            let _ = std::fs::remove_file(&temp);
+            warning!("Error writing the temporary AOF base file: {}", io_text(&e));
+            warning!("Background AOF rewrite terminated with error");
+            return Err(());
+        }
+    }
     notice!(
         "Successfully created the temporary AOF base file {}",
         job.temp_name
@@ -517,8 +551,7 @@ fn install(srv: &Arc<Server>, job: &Job, w: BufWriter<File>) -> Result<(), ()> {
         (Mode::On, Some(f)) => f.manifest.clone(),
         _ => job.manifest.clone(),
     };
-    // The base is an RDB image whatever aof-use-rdb-preamble says (module doc).
-    let base = m.install_base(app, true, job.last_incr_seq);
+    let base = m.install_base(app, job.preamble, job.last_incr_seq);
     let base_path = dir.join(&base.name);
     if let Err(e) = std::fs::rename(&temp, &base_path) {
         warning!(
