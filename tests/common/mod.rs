@@ -16,6 +16,8 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod dir_server;
+
 /// Debian's reference server.
 pub const REFERENCE_SERVER: &str = "/usr/bin/redis-server";
 
