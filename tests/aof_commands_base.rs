@@ -23,6 +23,23 @@ fn start(bin: &Path, dir: &Path, extra: &[&str]) -> DirServer {
     DirServer::start(bin, dir, &[&["--save", ""], extra].concat())
 }
 
+/// Starts `bin` in `dir` (AOF, no preamble) and checks it holds the data of
+/// digest `d` with streams `xs`; returns it and a client for further checks.
+fn start_holding(bin: &Path, dir: &Path, d: &[u8], xs: &[Frame]) -> (DirServer, Client) {
+    let p = start(bin, dir, &AOF_NO_PREAMBLE);
+    let mut c = p.client();
+    assert_eq!(digest(&mut c), d, "{}", p.log_text());
+    assert_eq!(streams(&mut c), xs);
+    (p, c)
+}
+
+/// A new directory holding a copy of `dir`'s AOF directory.
+fn copy_of(dir: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    copy_aof_dir(dir, copy.path());
+    copy
+}
+
 fn redis() -> Option<&'static Path> {
     redis_or_skip("skipped the redis-server part")
 }
@@ -242,20 +259,13 @@ fn rewrite_without_preamble_writes_commands_that_both_servers_load() {
     let xs = streams(&mut c);
     p.stop();
 
-    let p = start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
-    let mut c = p.client();
-    assert_eq!(digest(&mut c), d, "{}", p.log_text());
-    assert_eq!(streams(&mut c), xs);
+    let (p, mut c) = start_holding(shoal(), dir.path(), &d, &xs);
     assert_eq!(ok(&mut c, &["FCALL", "myfunc", "0"]), Frame::Integer(1));
     p.stop();
 
     let Some(redis) = redis() else { return };
-    let copy = tempfile::tempdir().unwrap();
-    copy_aof_dir(dir.path(), copy.path());
-    let r = start(redis, copy.path(), &AOF_NO_PREAMBLE);
-    let mut rc = r.client();
-    assert_eq!(digest(&mut rc), d, "{}", r.log_text());
-    assert_eq!(streams(&mut rc), xs);
+    let copy = copy_of(dir.path());
+    let (r, mut rc) = start_holding(redis, copy.path(), &d, &xs);
     assert_eq!(ok(&mut rc, &["FCALL", "myfunc", "0"]), Frame::Integer(1));
     r.stop();
 }
@@ -284,13 +294,8 @@ fn startup_base_without_preamble_is_a_command_file() {
     p.stop();
 
     let Some(redis) = redis() else { return };
-    let copy = tempfile::tempdir().unwrap();
-    copy_aof_dir(dir.path(), copy.path());
-    let r = start(redis, copy.path(), &AOF_NO_PREAMBLE);
-    let mut rc = r.client();
-    assert_eq!(digest(&mut rc), d, "{}", r.log_text());
-    assert_eq!(streams(&mut rc), xs);
-    r.stop();
+    let copy = copy_of(dir.path());
+    start_holding(redis, copy.path(), &d, &xs).0.stop();
 }
 
 #[test]
@@ -307,21 +312,13 @@ fn shoal_loads_the_command_base_redis_writes() {
     let xs = streams(&mut rc);
     r.stop();
 
-    let p = start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
-    let mut c = p.client();
-    assert_eq!(digest(&mut c), d, "{}", p.log_text());
-    assert_eq!(streams(&mut c), xs);
+    let (p, mut c) = start_holding(shoal(), dir.path(), &d, &xs);
     assert_eq!(ok(&mut c, &["FCALL", "myfunc", "0"]), Frame::Integer(1));
     // And Shoal's own rewrite of what it loaded, read back by Redis.
     rewrite(&mut c);
     assert_eq!(digest(&mut c), d);
     assert_eq!(streams(&mut c), xs);
     p.stop();
-    let copy = tempfile::tempdir().unwrap();
-    copy_aof_dir(dir.path(), copy.path());
-    let r = start(redis, copy.path(), &AOF_NO_PREAMBLE);
-    let mut rc = r.client();
-    assert_eq!(digest(&mut rc), d, "{}", r.log_text());
-    assert_eq!(streams(&mut rc), xs);
-    r.stop();
+    let copy = copy_of(dir.path());
+    start_holding(redis, copy.path(), &d, &xs).0.stop();
 }

@@ -271,9 +271,9 @@ fn redis_loads_shoals_aof_directory_and_shoal_loads_redis() {
     write_dataset(&mut p.client());
     let shoal_digest = digest(&mut p.client());
     p.stop();
-    let r = start(redis, dir.path(), &aof).unwrap();
-    assert_eq!(digest(&mut r.client()), shoal_digest, "{}", r.log_text());
-    r.stop();
+    start(redis, dir.path(), &aof)
+        .unwrap()
+        .check_digest_and_stop(&shoal_digest);
 
     // Redis writes, Shoal loads.
     let dir = tempfile::tempdir().unwrap();
@@ -292,9 +292,9 @@ fn redis_loads_shoals_aof_directory_and_shoal_loads_redis() {
     c.cmd(&["SET", "added", "by shoal"]).unwrap();
     let d2 = digest(&mut c);
     p.stop();
-    let r = start(redis, dir.path(), &aof).unwrap();
-    assert_eq!(digest(&mut r.client()), d2);
-    r.stop();
+    start(redis, dir.path(), &aof)
+        .unwrap()
+        .check_digest_and_stop(&d2);
 }
 
 #[test]

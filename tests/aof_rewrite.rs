@@ -243,9 +243,7 @@ fn automatic_rewrite_triggers_at_the_configured_growth() {
     assert_eq!(m[0].0, "appendonly.aof.3.base.rdb");
     let d = digest(&mut c);
     p.stop();
-    let p = start(shoal(), dir.path(), &args);
-    assert_eq!(digest(&mut p.client()), d);
-    p.stop();
+    start(shoal(), dir.path(), &args).check_digest_and_stop(&d);
 }
 
 /// Every type, TTLs, a stream with a consumer group and pending entries, a
@@ -350,14 +348,10 @@ fn redis_loads_the_directory_after_shoals_rewrite() {
 
     // Only the base: Redis sees the dataset of the cut.
     std::fs::write(aof_dir(copy.path()).join(&m[1].0), b"").unwrap();
-    let r = start(redis, copy.path(), &args);
-    assert_eq!(digest(&mut r.client()), base_only);
-    r.stop();
+    start(redis, copy.path(), &args).check_digest_and_stop(&base_only);
 
     // And Shoal itself.
-    let p = start(shoal(), dir.path(), &args);
-    assert_eq!(digest(&mut p.client()), d);
-    p.stop();
+    start(shoal(), dir.path(), &args).check_digest_and_stop(&d);
 }
 
 #[test]
@@ -566,9 +560,7 @@ fn failed_rewrites_leave_a_loadable_aof() {
     c.cmd(&["SET", "last", "1"]).unwrap();
     let d = digest(&mut c);
     p.stop();
-    let p = start(shoal(), dir.path(), &args);
-    assert_eq!(digest(&mut p.client()), d);
-    p.stop();
+    start(shoal(), dir.path(), &args).check_digest_and_stop(&d);
 }
 
 #[test]

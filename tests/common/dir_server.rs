@@ -8,7 +8,7 @@
 //! (`--port`, `--bind 127.0.0.1`, `--dir`, `--logfile`,
 //! `--enable-debug-command yes`), each test file adds its own defaults.
 
-use super::{free_port, Client, Frame, REFERENCE_SERVER};
+use super::{free_port, listen_args, Client, Frame, REFERENCE_SERVER};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
@@ -67,18 +67,8 @@ impl DirServer {
         let port_s = port.to_string();
         let dir_s = dir.to_string_lossy().into_owned();
         let log_s = log.to_string_lossy().into_owned();
-        let mut args = vec![
-            "--port",
-            &port_s,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            &dir_s,
-            "--logfile",
-            &log_s,
-            "--enable-debug-command",
-            "yes",
-        ];
+        let mut args = listen_args(&port_s, &dir_s);
+        args.extend_from_slice(&["--logfile", &log_s, "--enable-debug-command", "yes"]);
         args.extend_from_slice(extra);
         let child = Command::new(bin)
             .args(&args)
@@ -164,6 +154,13 @@ impl DirServer {
             sleep(Duration::from_millis(20));
         }
         false
+    }
+
+    /// Checks DEBUG DIGEST is `want` (the log in the message), then
+    /// [`DirServer::stop`].
+    pub fn check_digest_and_stop(self, want: &[u8]) {
+        assert_eq!(digest(&mut self.client()), want, "{}", self.log_text());
+        self.stop();
     }
 
     /// SHUTDOWN NOSAVE and a bounded wait (then the kill of drop).
