@@ -10,115 +10,38 @@
 
 mod common;
 
-use common::{free_port, read_frame, Client, Frame};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
-
-fn shoal() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_shoal-server"))
-}
-
-const REDIS: &str = "/usr/bin/redis-server";
+use common::dir_server::{
+    aof_dir, copy_aof_dir, digest, info, redis_or_skip, shoal, wait_rewrite_done, DirServer,
+};
+use common::{read_frame, Client, Frame};
+use std::path::Path;
 
 const AOF_NO_PREAMBLE: [&str; 4] = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no"];
 
-/// A server in a directory of the test's, killed on drop.
-struct Proc {
-    child: Child,
-    port: u16,
-    log: PathBuf,
+/// Starts a server with this file's defaults (no save points) and `extra`.
+fn start(bin: &Path, dir: &Path, extra: &[&str]) -> DirServer {
+    DirServer::start(bin, dir, &[&["--save", ""], extra].concat())
 }
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts `bin` in `dir` (AOF, no preamble) and checks it holds the data of
+/// digest `d` with streams `xs`; returns it and a client for further checks.
+fn start_holding(bin: &Path, dir: &Path, d: &[u8], xs: &[Frame]) -> (DirServer, Client) {
+    let p = start(bin, dir, &AOF_NO_PREAMBLE);
+    let mut c = p.client();
+    assert_eq!(digest(&mut c), d, "{}", p.log_text());
+    assert_eq!(streams(&mut c), xs);
+    (p, c)
 }
 
-impl Proc {
-    fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
-        let port = free_port();
-        let log = dir.join(format!("server-{port}.log"));
-        let (ps, ds, ls) = (
-            port.to_string(),
-            dir.to_string_lossy().into_owned(),
-            log.to_string_lossy().into_owned(),
-        );
-        let mut args = vec![
-            "--port",
-            &ps,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            &ds,
-            "--save",
-            "",
-            "--logfile",
-            &ls,
-            "--enable-debug-command",
-            "yes",
-        ];
-        args.extend_from_slice(extra);
-        let child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let mut p = Proc { child, port, log };
-        let end = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Ok(Some(st)) = p.child.try_wait() {
-                panic!("server exited ({st}):\n{}", p.log_text());
-            }
-            if let Ok(mut c) = Client::connect(port) {
-                if matches!(c.cmd(&["PING"]), Ok(Frame::Simple(s)) if s == b"PONG") {
-                    return p;
-                }
-            }
-            assert!(
-                Instant::now() < end,
-                "server did not start:\n{}",
-                p.log_text()
-            );
-            sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(self.port).expect("connect")
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SHUTDOWN NOSAVE (or a kill if it does not exit in time).
-    fn stop(mut self) {
-        let _ = self.client().cmd(&["SHUTDOWN", "NOSAVE"]);
-        let end = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < end {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            sleep(Duration::from_millis(20));
-        }
-    }
+/// A new directory holding a copy of `dir`'s AOF directory.
+fn copy_of(dir: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    copy_aof_dir(dir, copy.path());
+    copy
 }
 
 fn redis() -> Option<&'static Path> {
-    let p = Path::new(REDIS);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipped the redis-server part: {REDIS} not installed");
-        None
-    }
+    redis_or_skip("skipped the redis-server part")
 }
 
 fn ok(c: &mut Client, args: &[&str]) -> Frame {
@@ -127,33 +50,10 @@ fn ok(c: &mut Client, args: &[&str]) -> Frame {
     r
 }
 
-fn info(c: &mut Client, field: &str) -> String {
-    let Frame::Bulk(Some(text)) = c.cmd(&["INFO", "persistence"]).unwrap() else {
-        panic!("INFO")
-    };
-    let text = String::from_utf8(text).unwrap();
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {field} in {text}"))
-        .to_string()
-}
-
 fn rewrite(c: &mut Client) {
     ok(c, &["BGREWRITEAOF"]);
-    let end = Instant::now() + Duration::from_secs(30);
-    while info(c, "aof_rewrite_in_progress") != "0" || info(c, "aof_rewrite_scheduled") != "0" {
-        assert!(Instant::now() < end, "rewrite did not end");
-        sleep(Duration::from_millis(20));
-    }
+    wait_rewrite_done(c);
     assert_eq!(info(c, "aof_last_bgrewrite_status"), "ok");
-}
-
-fn digest(c: &mut Client) -> Vec<u8> {
-    match c.cmd(&["DEBUG", "DIGEST"]).unwrap() {
-        Frame::Simple(s) => s,
-        other => panic!("DEBUG DIGEST: {other:?}"),
-    }
 }
 
 /// XINFO STREAM FULL of the test's streams, consumers' seen times blanked (a
@@ -177,10 +77,6 @@ fn streams(c: &mut Client) -> Vec<Frame> {
             f
         })
         .collect()
-}
-
-fn aof_dir(dir: &Path) -> PathBuf {
-    dir.join("appendonlydir")
 }
 
 /// The base file the manifest names.
@@ -213,14 +109,6 @@ fn commands(path: &Path) -> Vec<Vec<Vec<u8>>> {
         );
     }
     out
-}
-
-fn copy_aof_dir(from: &Path, to: &Path) {
-    std::fs::create_dir(aof_dir(to)).unwrap();
-    for f in std::fs::read_dir(aof_dir(from)).unwrap() {
-        let f = f.unwrap();
-        std::fs::copy(f.path(), aof_dir(to).join(f.file_name())).unwrap();
-    }
 }
 
 fn push(c: &mut Client, cmd: &str, key: &str, items: &[String]) {
@@ -353,7 +241,7 @@ fn check_command_base(dir: &Path, name: &str) {
 #[test]
 fn rewrite_without_preamble_writes_commands_that_both_servers_load() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Proc::start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
+    let p = start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
     let mut c = p.client();
     assert_eq!(base_name(dir.path()), "appendonly.aof.1.base.aof");
     fill_every_type(&mut c);
@@ -371,20 +259,13 @@ fn rewrite_without_preamble_writes_commands_that_both_servers_load() {
     let xs = streams(&mut c);
     p.stop();
 
-    let p = Proc::start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
-    let mut c = p.client();
-    assert_eq!(digest(&mut c), d, "{}", p.log_text());
-    assert_eq!(streams(&mut c), xs);
+    let (p, mut c) = start_holding(shoal(), dir.path(), &d, &xs);
     assert_eq!(ok(&mut c, &["FCALL", "myfunc", "0"]), Frame::Integer(1));
     p.stop();
 
     let Some(redis) = redis() else { return };
-    let copy = tempfile::tempdir().unwrap();
-    copy_aof_dir(dir.path(), copy.path());
-    let r = Proc::start(redis, copy.path(), &AOF_NO_PREAMBLE);
-    let mut rc = r.client();
-    assert_eq!(digest(&mut rc), d, "{}", r.log_text());
-    assert_eq!(streams(&mut rc), xs);
+    let copy = copy_of(dir.path());
+    let (r, mut rc) = start_holding(redis, copy.path(), &d, &xs);
     assert_eq!(ok(&mut rc, &["FCALL", "myfunc", "0"]), Frame::Integer(1));
     r.stop();
 }
@@ -395,7 +276,7 @@ fn rewrite_without_preamble_writes_commands_that_both_servers_load() {
 #[test]
 fn startup_base_without_preamble_is_a_command_file() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Proc::start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
+    let p = start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
     let name = base_name(dir.path());
     assert_eq!(name, "appendonly.aof.1.base.aof");
     assert_eq!(commands(&aof_dir(dir.path()).join(&name)).len(), 0);
@@ -403,7 +284,7 @@ fn startup_base_without_preamble_is_a_command_file() {
     fill_every_type(&mut c);
     let d = digest(&mut c);
     p.stop();
-    let p = Proc::start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
+    let p = start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
     let mut c = p.client();
     assert_eq!(digest(&mut c), d, "{}", p.log_text());
     // Not compared with the streams before the restart: the incr file holds
@@ -413,20 +294,15 @@ fn startup_base_without_preamble_is_a_command_file() {
     p.stop();
 
     let Some(redis) = redis() else { return };
-    let copy = tempfile::tempdir().unwrap();
-    copy_aof_dir(dir.path(), copy.path());
-    let r = Proc::start(redis, copy.path(), &AOF_NO_PREAMBLE);
-    let mut rc = r.client();
-    assert_eq!(digest(&mut rc), d, "{}", r.log_text());
-    assert_eq!(streams(&mut rc), xs);
-    r.stop();
+    let copy = copy_of(dir.path());
+    start_holding(redis, copy.path(), &d, &xs).0.stop();
 }
 
 #[test]
 fn shoal_loads_the_command_base_redis_writes() {
     let Some(redis) = redis() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let r = Proc::start(redis, dir.path(), &AOF_NO_PREAMBLE);
+    let r = start(redis, dir.path(), &AOF_NO_PREAMBLE);
     let mut rc = r.client();
     fill_every_type(&mut rc);
     rewrite(&mut rc);
@@ -436,21 +312,13 @@ fn shoal_loads_the_command_base_redis_writes() {
     let xs = streams(&mut rc);
     r.stop();
 
-    let p = Proc::start(shoal(), dir.path(), &AOF_NO_PREAMBLE);
-    let mut c = p.client();
-    assert_eq!(digest(&mut c), d, "{}", p.log_text());
-    assert_eq!(streams(&mut c), xs);
+    let (p, mut c) = start_holding(shoal(), dir.path(), &d, &xs);
     assert_eq!(ok(&mut c, &["FCALL", "myfunc", "0"]), Frame::Integer(1));
     // And Shoal's own rewrite of what it loaded, read back by Redis.
     rewrite(&mut c);
     assert_eq!(digest(&mut c), d);
     assert_eq!(streams(&mut c), xs);
     p.stop();
-    let copy = tempfile::tempdir().unwrap();
-    copy_aof_dir(dir.path(), copy.path());
-    let r = Proc::start(redis, copy.path(), &AOF_NO_PREAMBLE);
-    let mut rc = r.client();
-    assert_eq!(digest(&mut rc), d, "{}", r.log_text());
-    assert_eq!(streams(&mut rc), xs);
-    r.stop();
+    let copy = copy_of(dir.path());
+    start_holding(redis, copy.path(), &d, &xs).0.stop();
 }

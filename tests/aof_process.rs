@@ -7,116 +7,18 @@
 
 mod common;
 
-use common::{free_port, Client, Frame};
+use common::dir_server::{bulk, digest, redis_or_skip, shoal, DirServer};
+use common::{Client, Frame};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-fn shoal() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_shoal-server"))
-}
-
-const REDIS: &str = "/usr/bin/redis-server";
-
-/// A server in a directory of the test's, killed on drop.
-struct Proc {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    /// Starts `bin` in `dir` with `extra` arguments; Ok once it answers PING, Err
-    /// with its exit status and log if it exits first.
-    fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Result<Proc, (Option<i32>, String)> {
-        let port = free_port();
-        let log = dir.join(format!("server-{port}.log"));
-        let ps = port.to_string();
-        let ds = dir.to_string_lossy().into_owned();
-        let ls = log.to_string_lossy().into_owned();
-        let mut args = vec![
-            "--port",
-            &ps,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            &ds,
-            "--save",
-            "",
-            "--logfile",
-            &ls,
-        ];
-        args.extend_from_slice(extra);
-        let child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let mut p = Proc { child, port, log };
-        let end = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Ok(Some(st)) = p.child.try_wait() {
-                return Err((st.code(), p.log_text()));
-            }
-            if let Ok(mut c) = Client::connect(port) {
-                if matches!(c.cmd(&["PING"]), Ok(Frame::Simple(s)) if s == b"PONG") {
-                    return Ok(p);
-                }
-            }
-            assert!(
-                Instant::now() < end,
-                "server did not start:\n{}",
-                p.log_text()
-            );
-            sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(self.port).expect("connect")
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// SHUTDOWN (or a kill if it does not exit in time).
-    fn stop(mut self) {
-        let mut c = self.client();
-        let _ = c.cmd(&["SHUTDOWN", "NOSAVE"]);
-        let end = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < end {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn bulk(f: &Frame) -> Option<Vec<u8>> {
-    match f {
-        Frame::Bulk(b) => b.clone(),
-        _ => None,
-    }
+/// This file's defaults: no save points.
+fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Result<DirServer, (Option<i32>, String)> {
+    DirServer::try_start(bin, dir, &[&["--save", ""], extra].concat())
 }
 
 fn incr_path(dir: &Path, seq: u64) -> PathBuf {
@@ -161,7 +63,7 @@ fn write_load(
 fn crash_and_count_missing(policy: &str) -> (usize, Vec<Duration>) {
     let dir = tempfile::tempdir().unwrap();
     let args = ["--appendonly", "yes", "--appendfsync", policy];
-    let p = Proc::start(shoal(), dir.path(), &args).unwrap();
+    let p = start(shoal(), dir.path(), &args).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let handles = write_load(p.port, 3, stop.clone());
     sleep(Duration::from_millis(1500));
@@ -173,7 +75,7 @@ fn crash_and_count_missing(policy: &str) -> (usize, Vec<Duration>) {
         .flat_map(|h| h.join().unwrap())
         .collect();
     assert!(acked.len() > 50, "too few writes: {}", acked.len());
-    let p = Proc::start(shoal(), dir.path(), &args).unwrap();
+    let p = start(shoal(), dir.path(), &args).unwrap();
     let mut c = p.client();
     let mut missing = Vec::new();
     for (k, at) in &acked {
@@ -210,7 +112,7 @@ fn everysec_loses_at_most_the_last_seconds_through_sigkill() {
 
 /// Writes a few keys with the AOF on and shuts down cleanly.
 fn make_aof(dir: &Path) {
-    let p = Proc::start(shoal(), dir, &["--appendonly", "yes"]).unwrap();
+    let p = start(shoal(), dir, &["--appendonly", "yes"]).unwrap();
     let mut c = p.client();
     for i in 0..20 {
         let k = format!("key{i}");
@@ -230,7 +132,7 @@ fn truncated_aof_loads_only_with_aof_load_truncated() {
     bytes.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$4\r\nlost\r\n$5\r\nva");
     std::fs::write(&incr, &bytes).unwrap();
 
-    let refused = Proc::start(
+    let refused = start(
         shoal(),
         dir.path(),
         &["--appendonly", "yes", "--aof-load-truncated", "no"],
@@ -246,7 +148,7 @@ fn truncated_aof_loads_only_with_aof_load_truncated() {
         "{log}"
     );
 
-    let p = Proc::start(
+    let p = start(
         shoal(),
         dir.path(),
         &["--appendonly", "yes", "--aof-load-truncated", "yes"],
@@ -277,7 +179,7 @@ fn truncated_aof_loads_only_with_aof_load_truncated() {
     let after = std::fs::read(&incr).unwrap();
     assert!(after.len() as u64 > good);
     assert_eq!(&after[..good as usize], &bytes[..good as usize]);
-    let p = Proc::start(
+    let p = start(
         shoal(),
         dir.path(),
         &["--appendonly", "yes", "--aof-load-truncated", "no"],
@@ -307,7 +209,7 @@ fn bit_flip_in_the_middle_is_refused_naming_file_and_offset() {
     bytes[at] = b'+';
     std::fs::write(&incr, &bytes).unwrap();
     for truncated in ["yes", "no"] {
-        let r = Proc::start(
+        let r = start(
             shoal(),
             dir.path(),
             &["--appendonly", "yes", "--aof-load-truncated", truncated],
@@ -330,10 +232,6 @@ fn bit_flip_in_the_middle_is_refused_naming_file_and_offset() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&format!("ok_up_to={at}")), "{text}");
-}
-
-fn redis_available() -> bool {
-    Path::new(REDIS).exists()
 }
 
 /// Strings, expiries, several databases and a transaction: what both servers
@@ -361,38 +259,29 @@ fn write_dataset(c: &mut Client) {
     c.cmd(&["SELECT", "0"]).unwrap();
 }
 
-fn digest(c: &mut Client) -> Vec<u8> {
-    match c.cmd(&["DEBUG", "DIGEST"]).unwrap() {
-        Frame::Simple(s) => s,
-        other => panic!("DEBUG DIGEST: {other:?}"),
-    }
-}
-
 #[test]
 fn redis_loads_shoals_aof_directory_and_shoal_loads_redis() {
-    if !redis_available() {
-        eprintln!("skipped: {REDIS} not installed");
+    let Some(redis) = redis_or_skip("skipped") else {
         return;
-    }
-    let redis = Path::new(REDIS);
-    let aof = ["--appendonly", "yes", "--enable-debug-command", "yes"];
+    };
+    let aof = ["--appendonly", "yes"];
     // Shoal writes, Redis loads: same digest as Shoal's own after its restart.
     let dir = tempfile::tempdir().unwrap();
-    let p = Proc::start(shoal(), dir.path(), &aof).unwrap();
+    let p = start(shoal(), dir.path(), &aof).unwrap();
     write_dataset(&mut p.client());
     let shoal_digest = digest(&mut p.client());
     p.stop();
-    let r = Proc::start(redis, dir.path(), &aof).unwrap();
-    assert_eq!(digest(&mut r.client()), shoal_digest, "{}", r.log_text());
-    r.stop();
+    start(redis, dir.path(), &aof)
+        .unwrap()
+        .check_digest_and_stop(&shoal_digest);
 
     // Redis writes, Shoal loads.
     let dir = tempfile::tempdir().unwrap();
-    let r = Proc::start(redis, dir.path(), &aof).unwrap();
+    let r = start(redis, dir.path(), &aof).unwrap();
     write_dataset(&mut r.client());
     let redis_digest = digest(&mut r.client());
     r.stop();
-    let p = Proc::start(shoal(), dir.path(), &aof).unwrap();
+    let p = start(shoal(), dir.path(), &aof).unwrap();
     let mut c = p.client();
     assert_eq!(digest(&mut c), redis_digest, "{}", p.log_text());
     assert_eq!(
@@ -403,15 +292,15 @@ fn redis_loads_shoals_aof_directory_and_shoal_loads_redis() {
     c.cmd(&["SET", "added", "by shoal"]).unwrap();
     let d2 = digest(&mut c);
     p.stop();
-    let r = Proc::start(redis, dir.path(), &aof).unwrap();
-    assert_eq!(digest(&mut r.client()), d2);
-    r.stop();
+    start(redis, dir.path(), &aof)
+        .unwrap()
+        .check_digest_and_stop(&d2);
 }
 
 #[test]
 fn info_persistence_aof_fields() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Proc::start(shoal(), dir.path(), &["--appendonly", "yes"]).unwrap();
+    let p = start(shoal(), dir.path(), &["--appendonly", "yes"]).unwrap();
     let mut c = p.client();
     c.cmd(&["SET", "a", "b"]).unwrap();
     let info = bulk(&c.cmd(&["INFO", "persistence"]).unwrap()).unwrap();

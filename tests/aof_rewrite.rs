@@ -10,163 +10,24 @@
 
 mod common;
 
-use common::{free_port, Client, Frame};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use common::dir_server::{
+    aof_dir, bulk, copy_aof_dir, digest, info, redis_or_skip, shoal, simple, wait_rewrite_done,
+    DirServer,
+};
+use common::{Client, Frame};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-fn shoal() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_shoal-server"))
-}
-
-const REDIS: &str = "/usr/bin/redis-server";
-
-/// A server in a directory of the test's, killed on drop.
-struct Proc {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
-        let port = free_port();
-        let log = dir.join(format!("server-{port}.log"));
-        let ps = port.to_string();
-        let ds = dir.to_string_lossy().into_owned();
-        let ls = log.to_string_lossy().into_owned();
-        let mut args = vec![
-            "--port",
-            &ps,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            &ds,
-            "--save",
-            "",
-            "--logfile",
-            &ls,
-            "--enable-debug-command",
-            "yes",
-        ];
-        args.extend_from_slice(extra);
-        let child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let mut p = Proc { child, port, log };
-        let end = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Ok(Some(st)) = p.child.try_wait() {
-                panic!("server exited ({st}):\n{}", p.log_text());
-            }
-            if let Ok(mut c) = Client::connect(port) {
-                if matches!(c.cmd(&["PING"]), Ok(Frame::Simple(s)) if s == b"PONG") {
-                    return p;
-                }
-            }
-            assert!(
-                Instant::now() < end,
-                "server did not start:\n{}",
-                p.log_text()
-            );
-            sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(self.port).expect("connect")
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// SHUTDOWN NOSAVE (or a kill if it does not exit in time).
-    fn stop(mut self) {
-        let mut c = self.client();
-        let _ = c.cmd(&["SHUTDOWN", "NOSAVE"]);
-        let end = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < end {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn bulk(f: &Frame) -> Option<Vec<u8>> {
-    match f {
-        Frame::Bulk(b) => b.clone(),
-        _ => None,
-    }
-}
-
-fn simple(f: Frame) -> String {
-    match f {
-        Frame::Simple(s) => String::from_utf8(s).unwrap(),
-        Frame::Error(e) => String::from_utf8(e).unwrap(),
-        other => panic!("unexpected reply {other:?}"),
-    }
-}
-
-/// One INFO persistence field.
-fn info(c: &mut Client, field: &str) -> String {
-    let text = bulk(&c.cmd(&["INFO", "persistence"]).unwrap()).unwrap();
-    let text = String::from_utf8(text).unwrap();
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {field} in {text}"))
-        .to_string()
+/// Starts a server with this file's defaults (no save points) and `extra`.
+fn start(bin: &Path, dir: &Path, extra: &[&str]) -> DirServer {
+    DirServer::start(bin, dir, &[&["--save", ""], extra].concat())
 }
 
 fn info_num(c: &mut Client, field: &str) -> i64 {
     info(c, field).parse().unwrap()
-}
-
-/// Waits (bounded) until no rewrite runs or is scheduled.
-fn wait_rewrite_done(c: &mut Client) {
-    let end = Instant::now() + Duration::from_secs(30);
-    while info(c, "aof_rewrite_in_progress") != "0" || info(c, "aof_rewrite_scheduled") != "0" {
-        assert!(Instant::now() < end, "rewrite did not end");
-        sleep(Duration::from_millis(20));
-    }
-}
-
-fn digest(c: &mut Client) -> Vec<u8> {
-    match c.cmd(&["DEBUG", "DIGEST"]).unwrap() {
-        Frame::Simple(s) => s,
-        other => panic!("DEBUG DIGEST: {other:?}"),
-    }
-}
-
-fn aof_dir(dir: &Path) -> PathBuf {
-    dir.join("appendonlydir")
 }
 
 /// The manifest's lines as (name, seq, type).
@@ -241,7 +102,7 @@ fn write_load(
 fn bgrewriteaof_under_write_load_keeps_every_acknowledged_write_once() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["--appendonly", "yes"];
-    let p = Proc::start(shoal(), dir.path(), &args);
+    let p = start(shoal(), dir.path(), &args);
     let mut c = p.client();
     // Enough data for each rewrite to overlap with the writers.
     c.cmd(&["DEBUG", "POPULATE", "20000", "pre", "64"]).unwrap();
@@ -279,7 +140,7 @@ fn bgrewriteaof_under_write_load_keeps_every_acknowledged_write_once() {
     }
     // A process crash after the replies: everything acknowledged is there, once.
     p.kill9();
-    let p = Proc::start(shoal(), dir.path(), &args);
+    let p = start(shoal(), dir.path(), &args);
     let mut c = p.client();
     for (i, (keys, counter)) in results.iter().enumerate() {
         for k in keys {
@@ -324,7 +185,7 @@ fn automatic_rewrite_triggers_at_the_configured_growth() {
         "--auto-aof-rewrite-min-size",
         "64kb",
     ];
-    let p = Proc::start(shoal(), dir.path(), &args);
+    let p = start(shoal(), dir.path(), &args);
     let mut c = p.client();
     let mut n = 0u64;
     let mut put = |c: &mut Client| {
@@ -382,9 +243,7 @@ fn automatic_rewrite_triggers_at_the_configured_growth() {
     assert_eq!(m[0].0, "appendonly.aof.3.base.rdb");
     let d = digest(&mut c);
     p.stop();
-    let p = Proc::start(shoal(), dir.path(), &args);
-    assert_eq!(digest(&mut p.client()), d);
-    p.stop();
+    start(shoal(), dir.path(), &args).check_digest_and_stop(&d);
 }
 
 /// Every type, TTLs, a stream with a consumer group and pending entries, a
@@ -450,13 +309,12 @@ fn write_every_type(c: &mut Client) {
 
 #[test]
 fn redis_loads_the_directory_after_shoals_rewrite() {
-    if !Path::new(REDIS).exists() {
-        eprintln!("skipped: {REDIS} not installed");
+    let Some(redis) = redis_or_skip("skipped") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let args = ["--appendonly", "yes"];
-    let p = Proc::start(shoal(), dir.path(), &args);
+    let p = start(shoal(), dir.path(), &args);
     let mut c = p.client();
     write_every_type(&mut c);
     assert_eq!(
@@ -478,12 +336,8 @@ fn redis_loads_the_directory_after_shoals_rewrite() {
 
     // Redis loads a copy of the directory.
     let copy = tempfile::tempdir().unwrap();
-    std::fs::create_dir(aof_dir(copy.path())).unwrap();
-    for f in std::fs::read_dir(aof_dir(dir.path())).unwrap() {
-        let f = f.unwrap();
-        std::fs::copy(f.path(), aof_dir(copy.path()).join(f.file_name())).unwrap();
-    }
-    let r = Proc::start(Path::new(REDIS), copy.path(), &args);
+    copy_aof_dir(dir.path(), copy.path());
+    let r = start(redis, copy.path(), &args);
     let mut rc = r.client();
     assert_eq!(digest(&mut rc), d, "{}", r.log_text());
     assert_eq!(
@@ -494,20 +348,16 @@ fn redis_loads_the_directory_after_shoals_rewrite() {
 
     // Only the base: Redis sees the dataset of the cut.
     std::fs::write(aof_dir(copy.path()).join(&m[1].0), b"").unwrap();
-    let r = Proc::start(Path::new(REDIS), copy.path(), &args);
-    assert_eq!(digest(&mut r.client()), base_only);
-    r.stop();
+    start(redis, copy.path(), &args).check_digest_and_stop(&base_only);
 
     // And Shoal itself.
-    let p = Proc::start(shoal(), dir.path(), &args);
-    assert_eq!(digest(&mut p.client()), d);
-    p.stop();
+    start(shoal(), dir.path(), &args).check_digest_and_stop(&d);
 }
 
 #[test]
 fn config_set_appendonly_yes_at_run_time_creates_the_aof() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Proc::start(shoal(), dir.path(), &[]);
+    let p = start(shoal(), dir.path(), &[]);
     let mut c = p.client();
     write_every_type(&mut c);
     assert_eq!(info(&mut c, "aof_enabled"), "0");
@@ -538,7 +388,7 @@ fn config_set_appendonly_yes_at_run_time_creates_the_aof() {
     let d = digest(&mut c);
     p.kill9();
     assert!(!dir.path().join("dump.rdb").exists());
-    let p = Proc::start(shoal(), dir.path(), &["--appendonly", "yes"]);
+    let p = start(shoal(), dir.path(), &["--appendonly", "yes"]);
     let mut c = p.client();
     assert_eq!(digest(&mut c), d);
     assert_eq!(
@@ -551,7 +401,7 @@ fn config_set_appendonly_yes_at_run_time_creates_the_aof() {
 #[test]
 fn bgsave_and_bgrewriteaof_schedule_each_other_as_redis() {
     let dir = tempfile::tempdir().unwrap();
-    let p = Proc::start(shoal(), dir.path(), &["--appendonly", "yes"]);
+    let p = start(shoal(), dir.path(), &["--appendonly", "yes"]);
     let mut c = p.client();
     c.cmd(&["DEBUG", "POPULATE", "20000", "k", "10"]).unwrap();
     // 20000 keys at 50 µs: each snapshot lasts about a second.
@@ -630,7 +480,7 @@ fn bgsave_and_bgrewriteaof_schedule_each_other_as_redis() {
 fn failed_rewrites_leave_a_loadable_aof() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["--appendonly", "yes"];
-    let p = Proc::start(shoal(), dir.path(), &args);
+    let p = start(shoal(), dir.path(), &args);
     let mut c = p.client();
     for i in 0..100 {
         c.cmd(&["SET", &format!("a{i}"), "x"]).unwrap();
@@ -691,7 +541,7 @@ fn failed_rewrites_leave_a_loadable_aof() {
     std::fs::remove_dir(&blocker).unwrap();
 
     // Loadable, complete.
-    let p = Proc::start(shoal(), dir.path(), &args);
+    let p = start(shoal(), dir.path(), &args);
     let mut c = p.client();
     assert_eq!(digest(&mut c), d);
     // And the next rewrite succeeds, removing every old file.
@@ -710,16 +560,14 @@ fn failed_rewrites_leave_a_loadable_aof() {
     c.cmd(&["SET", "last", "1"]).unwrap();
     let d = digest(&mut c);
     p.stop();
-    let p = Proc::start(shoal(), dir.path(), &args);
-    assert_eq!(digest(&mut p.client()), d);
-    p.stop();
+    start(shoal(), dir.path(), &args).check_digest_and_stop(&d);
 }
 
 #[test]
 fn a_crash_in_the_middle_of_a_rewrite_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["--appendonly", "yes"];
-    let p = Proc::start(shoal(), dir.path(), &args);
+    let p = start(shoal(), dir.path(), &args);
     let mut c = p.client();
     // Real writes (DEBUG POPULATE is not propagated, in Redis either).
     for i in 0..2000 {
@@ -749,7 +597,7 @@ fn a_crash_in_the_middle_of_a_rewrite_loses_nothing() {
             "appendonly.aof.2.incr.aof"
         ]
     );
-    let p = Proc::start(shoal(), dir.path(), &args);
+    let p = start(shoal(), dir.path(), &args);
     let mut c = p.client();
     assert_eq!(digest(&mut c), d);
     assert_eq!(

@@ -41,11 +41,11 @@ fn redis_rdb_into_shoal(compression: bool) {
     let Some(redis) = redis() else { return };
     let dir = tempdir();
     let comp = yes_no(compression);
-    let r = Proc::start(redis, dir.path(), &["--rdbcompression", comp]);
+    let r = start(redis, dir.path(), &["--rdbcompression", comp]);
     let mut rc = r.client();
     fill(&mut rc);
     assert_eq!(cmd(&mut rc, &["SAVE"]), "OK");
-    let s = Proc::start(shoal(), dir.path(), &["--rdbcompression", comp]);
+    let s = start(shoal(), dir.path(), &["--rdbcompression", comp]);
     let mut sc = s.client();
     reload(&mut rc, "redis");
     compare(
@@ -60,12 +60,12 @@ fn shoal_rdb_into_redis(compression: bool) {
     let Some(redis) = redis() else { return };
     let dir = tempdir();
     let comp = yes_no(compression);
-    let s = Proc::start(shoal(), dir.path(), &["--rdbcompression", comp]);
+    let s = start(shoal(), dir.path(), &["--rdbcompression", comp]);
     let mut sc = s.client();
     fill(&mut sc);
     assert_eq!(cmd(&mut sc, &["SAVE"]), "OK");
     check_rdb(&dir.path().join("dump.rdb"));
-    let r = Proc::start(redis, dir.path(), &["--rdbcompression", comp]);
+    let r = start(redis, dir.path(), &["--rdbcompression", comp]);
     let mut rc = r.client();
     reload(&mut sc, "shoal");
     compare(
@@ -102,8 +102,8 @@ fn shoal_rdb_loads_into_redis_uncompressed() {
 fn same_commands_same_data() {
     let Some(redis) = redis() else { return };
     let (d1, d2) = (tempdir(), tempdir());
-    let r = Proc::start(redis, d1.path(), &[]);
-    let s = Proc::start(shoal(), d2.path(), &[]);
+    let r = start(redis, d1.path(), &[]);
+    let s = start(shoal(), d2.path(), &[]);
     let (mut rc, mut sc) = (r.client(), s.client());
     fill(&mut rc);
     fill(&mut sc);
@@ -126,7 +126,7 @@ fn shoal_save_under_writes_loads_into_redis() {
 fn save_under_writes(how: &str) {
     let Some(redis) = redis() else { return };
     let dir = tempdir();
-    let s = Proc::start(shoal(), dir.path(), &[]);
+    let s = start(shoal(), dir.path(), &[]);
     let mut sc = s.client();
     fill(&mut sc);
     let before: i64 = cmd(&mut sc, &["DBSIZE"]).parse().expect("dbsize");
@@ -171,7 +171,7 @@ fn save_under_writes(how: &str) {
     check_rdb(&dir.path().join("dump.rdb"));
     let rdir = tempdir();
     std::fs::copy(dir.path().join("dump.rdb"), rdir.path().join("dump.rdb")).expect("copy");
-    let r = Proc::start(redis, rdir.path(), &[]);
+    let r = start(redis, rdir.path(), &[]);
     let mut rc = r.client();
     let n: i64 = cmd(&mut rc, &["DBSIZE"]).parse().expect("dbsize");
     assert!(before <= n && n <= after, "{before} <= {n} <= {after}");
@@ -202,7 +202,7 @@ fn aof_both(from: &Path, to: &Path, rewrite_midway: bool, preamble: bool) {
     ];
     let d1 = tempdir();
     {
-        let p = Proc::start(from, d1.path(), &aof_args);
+        let p = start(from, d1.path(), &aof_args);
         let mut pc = p.client();
         if rewrite_midway {
             let all = dataset();
@@ -244,8 +244,8 @@ fn aof_both(from: &Path, to: &Path, rewrite_midway: bool, preamble: bool) {
     let (d2, d3) = (tempdir(), tempdir());
     copy_dir(&aof_dir, &d2.path().join("appendonlydir"));
     copy_dir(&aof_dir, &d3.path().join("appendonlydir"));
-    let reference = Proc::start(from, d3.path(), &aof_args);
-    let q = Proc::start(to, d2.path(), &aof_args);
+    let reference = start(from, d3.path(), &aof_args);
+    let q = start(to, d2.path(), &aof_args);
     compare(
         &mut reference.client(),
         &mut q.client(),
@@ -291,7 +291,7 @@ fn access_after_load(src: &Path, dst: &Path, save_policy: &str, load_policy: &st
     let dir = tempdir();
     let lfu_src = save_policy.ends_with("lfu");
     {
-        let p = Proc::start(src, dir.path(), &["--maxmemory-policy", save_policy]);
+        let p = start(src, dir.path(), &["--maxmemory-policy", save_policy]);
         let mut c = p.client();
         cmd(&mut c, &["SET", "k", "v"]);
         let payload = match call(&mut c, &[b"DUMP", b"k"]) {
@@ -308,7 +308,7 @@ fn access_after_load(src: &Path, dst: &Path, save_policy: &str, load_policy: &st
         assert_eq!(cmd(&mut c, &["SAVE"]), "OK");
         p.shutdown("NOSAVE");
     }
-    let q = Proc::start(dst, dir.path(), &["--maxmemory-policy", load_policy]);
+    let q = start(dst, dir.path(), &["--maxmemory-policy", load_policy]);
     let mut c = q.client();
     let sub = if load_policy.ends_with("lfu") {
         "FREQ"
@@ -352,7 +352,7 @@ fn sanitize_dump_payload_applies_to_loading() {
     let Some(redis) = redis() else { return };
     let dir = tempdir();
     {
-        let r = Proc::start(
+        let r = start(
             redis,
             dir.path(),
             &["--rdbchecksum", "no", "--rdbcompression", "no"],
@@ -372,7 +372,7 @@ fn sanitize_dump_payload_applies_to_loading() {
     std::fs::write(dir.path().join("dump.rdb"), &bad).expect("write");
     for (mode, loads) in [("yes", false), ("no", true), ("clients", true)] {
         for bin in [redis, shoal()] {
-            let up = Proc::starts(bin, dir.path(), &["--sanitize-dump-payload", mode]);
+            let up = starts(bin, dir.path(), &["--sanitize-dump-payload", mode]);
             assert_eq!(
                 up,
                 loads,
@@ -388,7 +388,7 @@ fn dataset_covers_every_encoding() {
     let Some(redis) = redis() else { return };
     let (d1, d2) = (tempdir(), tempdir());
     for (bin, dir) in [(redis, &d1), (shoal(), &d2)] {
-        let p = Proc::start(bin, dir.path(), &[]);
+        let p = start(bin, dir.path(), &[]);
         let mut c = p.client();
         fill(&mut c);
         for (k, want) in ENCODINGS {
@@ -420,7 +420,7 @@ fn loading_uses_the_configured_thresholds() {
     let Some(redis) = redis() else { return };
     let dir = tempdir();
     {
-        let r = Proc::start(redis, dir.path(), &[]);
+        let r = start(redis, dir.path(), &[]);
         let mut c = r.client();
         fill(&mut c);
         assert_eq!(cmd(&mut c, &["SAVE"]), "OK");
@@ -438,8 +438,8 @@ fn loading_uses_the_configured_thresholds() {
         "--set-max-intset-entries",
         "3",
     ];
-    let r = Proc::start(redis, dir.path(), &small);
-    let s = Proc::start(shoal(), dir.path(), &small);
+    let r = start(redis, dir.path(), &small);
+    let s = start(shoal(), dir.path(), &small);
     let (mut rc, mut sc) = (r.client(), s.client());
     assert_eq!(
         text(&call(&mut rc, &[b"OBJECT", b"ENCODING", b"h:lp"])),

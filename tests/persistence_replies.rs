@@ -8,98 +8,29 @@
 
 mod common;
 
-use common::{free_port, Client, Frame};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
-
-const REDIS: &str = "/usr/bin/redis-server";
-
-fn shoal() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_shoal-server"))
-}
+use common::dir_server::{redis_or_skip, shoal, tempdir_named, wait_bgsave, DirServer};
+use common::Frame;
+use std::path::Path;
 
 fn redis() -> Option<&'static Path> {
-    let p = Path::new(REDIS);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("note: {REDIS} absent, side-by-side persistence test skipped");
-        None
-    }
+    redis_or_skip("note: side-by-side persistence test skipped")
 }
 
-/// A server in a directory of its own, killed on drop.
+/// A server in a directory of its own (removed after the server is killed).
 struct Proc {
-    child: Child,
-    port: u16,
-    log: PathBuf,
+    server: DirServer,
     _dir: tempfile::TempDir,
 }
 
 impl Proc {
+    /// Starts `bin` with this file's defaults (no AOF, protected configs
+    /// settable) and `extra`, in a new directory `prepare` fills first.
     fn start(bin: &Path, extra: &[&str], prepare: impl FnOnce(&Path)) -> Proc {
-        let dir = tempfile::Builder::new()
-            .prefix("shoal-replies-")
-            .tempdir()
-            .expect("tempdir");
+        let dir = tempdir_named("shoal-replies-");
         prepare(dir.path());
-        let port = free_port();
-        let log = dir.path().join("server.log");
-        let port_s = port.to_string();
-        let dir_s = dir.path().to_string_lossy().into_owned();
-        let mut args = vec![
-            "--port",
-            &port_s,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            &dir_s,
-            "--appendonly",
-            "no",
-            "--enable-debug-command",
-            "yes",
-            "--enable-protected-configs",
-            "yes",
-            "--logfile",
-            log.to_str().expect("utf-8 path"),
-        ];
-        args.extend_from_slice(extra);
-        let child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let p = Proc {
-            child,
-            port,
-            log,
-            _dir: dir,
-        };
-        let end = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < end {
-            if let Ok(mut c) = Client::connect(port) {
-                if let Ok(Frame::Simple(s)) = c.cmd(&["PING"]) {
-                    if s == b"PONG" {
-                        return p;
-                    }
-                }
-            }
-            sleep(Duration::from_millis(20));
-        }
-        panic!("server did not start; log:\n{}", p.log_text());
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(self.port).expect("connect")
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        let defaults = ["--appendonly", "no", "--enable-protected-configs", "yes"];
+        let server = DirServer::start(bin, dir.path(), &[&defaults[..], extra].concat());
+        Proc { server, _dir: dir }
     }
 
     fn saves_logged(&self) -> usize {
@@ -107,28 +38,17 @@ impl Proc {
     }
 }
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Proc {
+    type Target = DirServer;
+
+    fn deref(&self) -> &DirServer {
+        &self.server
     }
 }
 
 /// One step: which connection, the command, and whether its reply must equal
 /// Redis's (false for replies that carry times).
 type Step<'a> = (usize, &'a [&'a str], bool);
-
-fn wait_bgsave(c: &mut Client) {
-    for _ in 0..500 {
-        if let Ok(Frame::Bulk(Some(b))) = c.cmd(&["INFO", "persistence"]) {
-            if String::from_utf8_lossy(&b).contains("rdb_bgsave_in_progress:0") {
-                return;
-            }
-        }
-        sleep(Duration::from_millis(10));
-    }
-    panic!("BGSAVE did not finish");
-}
 
 /// Runs `steps` on two connections of `p`; a `BGSAVE` step waits for the end.
 fn run(p: &Proc, steps: &[Step]) -> Vec<Frame> {

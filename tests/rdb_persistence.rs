@@ -5,133 +5,20 @@
 
 mod common;
 
-use common::{free_port, Client, Frame};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use common::dir_server::{cmd, info, redis_or_skip, shoal, tempdir_named, wait_bgsave, DirServer};
+use common::{Client, Frame};
+use std::path::Path;
+use std::process::Command;
 use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn shoal() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_shoal-server"))
-}
-
-/// A server process in a directory the test owns (so that a restart finds the
-/// file), killed on drop.
-struct Proc {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
-        let port = free_port();
-        let log = dir.join(format!("server-{port}.log"));
-        let port_s = port.to_string();
-        let dir_s = dir.to_string_lossy().into_owned();
-        let mut args = vec![
-            "--port",
-            &port_s,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            &dir_s,
-            "--appendonly",
-            "no",
-            "--enable-debug-command",
-            "yes",
-            "--logfile",
-            log.to_str().expect("utf-8 path"),
-        ];
-        args.extend_from_slice(extra);
-        let child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let p = Proc { child, port, log };
-        let end = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < end {
-            if let Ok(mut c) = Client::connect(port) {
-                if let Ok(Frame::Simple(s)) = c.cmd(&["PING"]) {
-                    if s == b"PONG" {
-                        return p;
-                    }
-                }
-            }
-            sleep(Duration::from_millis(20));
-        }
-        panic!("server did not start; log:\n{}", p.log_text());
-    }
-
-    fn client(&self) -> Client {
-        Client::connect(self.port).expect("connect")
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits (bounded) for the process to exit.
-    fn wait_exit(&mut self) -> bool {
-        for _ in 0..500 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return true;
-            }
-            sleep(Duration::from_millis(20));
-        }
-        false
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn text(f: Frame) -> String {
-    match f {
-        Frame::Simple(s) | Frame::Error(s) | Frame::Bulk(Some(s)) => {
-            String::from_utf8_lossy(&s).into_owned()
-        }
-        Frame::Integer(i) => i.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-fn cmd(c: &mut Client, args: &[&str]) -> String {
-    text(c.cmd(args).expect("reply"))
-}
-
-fn info_field(c: &mut Client, name: &str) -> String {
-    let info = cmd(c, &["INFO", "persistence"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-fn wait_bgsave(c: &mut Client) {
-    for _ in 0..1000 {
-        if info_field(c, "rdb_bgsave_in_progress") == "0" {
-            return;
-        }
-        sleep(Duration::from_millis(10));
-    }
-    panic!("BGSAVE did not finish");
+/// Starts a server with this file's defaults (no AOF) and `extra`.
+fn start(bin: &Path, dir: &Path, extra: &[&str]) -> DirServer {
+    DirServer::start(bin, dir, &[&["--appendonly", "no"], extra].concat())
 }
 
 fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("shoal-rdb-")
-        .tempdir()
-        .expect("tempdir")
+    tempdir_named("shoal-rdb-")
 }
 
 fn fill(c: &mut Client, prefix: &str, n: usize) {
@@ -151,7 +38,7 @@ fn save_then_restart_loads_the_data() {
     let dir = tempdir();
     let digest;
     {
-        let s = Proc::start(shoal(), dir.path(), &["--save", ""]);
+        let s = start(shoal(), dir.path(), &["--save", ""]);
         let mut c = s.client();
         fill(&mut c, "k", 3000);
         cmd(&mut c, &["SET", "int", "12345"]);
@@ -161,10 +48,10 @@ fn save_then_restart_loads_the_data() {
         cmd(&mut c, &["SET", "in-db3", "v"]);
         sleep(Duration::from_millis(5));
         assert_eq!(cmd(&mut c, &["SAVE"]), "OK");
-        assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+        assert_eq!(info(&mut c, "rdb_changes_since_last_save"), "0");
         digest = cmd(&mut c, &["DEBUG", "DIGEST"]);
     }
-    let s = Proc::start(shoal(), dir.path(), &["--save", ""]);
+    let s = start(shoal(), dir.path(), &["--save", ""]);
     let mut c = s.client();
     assert_eq!(cmd(&mut c, &["DEBUG", "DIGEST"]), digest);
     assert_eq!(cmd(&mut c, &["DBSIZE"]), "3002");
@@ -179,13 +66,13 @@ fn save_then_restart_loads_the_data() {
     // The key that expired before the save may or may not have been written;
     // every other key is loaded.
     assert!(log.contains("Done loading RDB, keys loaded: 3003"), "{log}");
-    assert_eq!(info_field(&mut c, "rdb_last_load_keys_loaded"), "3003");
+    assert_eq!(info(&mut c, "rdb_last_load_keys_loaded"), "3003");
 }
 
 #[test]
 fn bgsave_is_a_consistent_cut_under_writers() {
     let dir = tempdir();
-    let s = Proc::start(shoal(), dir.path(), &["--save", ""]);
+    let s = start(shoal(), dir.path(), &["--save", ""]);
     let mut c = s.client();
     fill(&mut c, "base:", 20_000);
     for i in 0..200 {
@@ -232,14 +119,14 @@ fn bgsave_is_a_consistent_cut_under_writers() {
     for w in writers {
         w.join().expect("writer");
     }
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info(&mut c, "rdb_last_bgsave_status"), "ok");
     drop(c);
     drop(s);
 
     // Load the image alone.
     let dir2 = tempdir();
     std::fs::copy(dir.path().join("dump.rdb"), dir2.path().join("dump.rdb")).expect("copy");
-    let s2 = Proc::start(shoal(), dir2.path(), &["--save", ""]);
+    let s2 = start(shoal(), dir2.path(), &["--save", ""]);
     let mut c = s2.client();
     for i in (0..20_000).step_by(97) {
         let k = format!("base:{i}");
@@ -263,7 +150,7 @@ fn bgsave_is_a_consistent_cut_under_writers() {
 #[test]
 fn failed_save_sets_misconf_and_keeps_the_previous_file() {
     let dir = tempdir();
-    let s = Proc::start(
+    let s = start(
         shoal(),
         dir.path(),
         &["--save", "3600 1", "--enable-protected-configs", "yes"],
@@ -283,7 +170,7 @@ fn failed_save_sets_misconf_and_keeps_the_previous_file() {
     cmd(&mut c, &["SET", "more", "1"]);
     assert_eq!(cmd(&mut c, &["BGSAVE"]), "Background saving started");
     wait_bgsave(&mut c);
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "err");
+    assert_eq!(info(&mut c, "rdb_last_bgsave_status"), "err");
     let r = cmd(&mut c, &["SET", "x", "1"]);
     assert!(r.starts_with("MISCONF "), "{r}");
     assert_eq!(cmd(&mut c, &["GET", "k1"]), "value-1-x");
@@ -317,7 +204,7 @@ fn failed_save_sets_misconf_and_keeps_the_previous_file() {
 fn shutdown_and_sigterm_save_with_save_points() {
     let dir = tempdir();
     {
-        let mut s = Proc::start(shoal(), dir.path(), &["--save", "3600 1"]);
+        let mut s = start(shoal(), dir.path(), &["--save", "3600 1"]);
         let mut c = s.client();
         cmd(&mut c, &["SET", "a", "1"]);
         let _ = c.cmd(&["SHUTDOWN"]);
@@ -327,48 +214,38 @@ fn shutdown_and_sigterm_save_with_save_points() {
             .contains("Saving the final RDB snapshot before exiting."));
     }
     {
-        let mut s = Proc::start(shoal(), dir.path(), &["--save", "3600 1"]);
+        let mut s = start(shoal(), dir.path(), &["--save", "3600 1"]);
         let mut c = s.client();
         assert_eq!(cmd(&mut c, &["GET", "a"]), "1");
         cmd(&mut c, &["SET", "b", "2"]);
-        let pid = s.child.id().to_string();
+        let pid = s.pid().to_string();
         Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .expect("kill");
         assert!(s.wait_exit());
     }
-    let s = Proc::start(shoal(), dir.path(), &["--save", ""]);
+    let s = start(shoal(), dir.path(), &["--save", ""]);
     let mut c = s.client();
     assert_eq!(cmd(&mut c, &["GET", "b"]), "2");
     // SHUTDOWN NOSAVE does not save.
     cmd(&mut c, &["SET", "c", "3"]);
     let _ = c.cmd(&["SHUTDOWN", "NOSAVE"]);
     drop(s);
-    let s = Proc::start(shoal(), dir.path(), &["--save", ""]);
+    let s = start(shoal(), dir.path(), &["--save", ""]);
     assert_eq!(cmd(&mut s.client(), &["EXISTS", "c"]), "0");
-}
-
-fn redis_server() -> Option<&'static Path> {
-    let p = Path::new("/usr/bin/redis-server");
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("note: /usr/bin/redis-server absent, interop test skipped");
-        None
-    }
 }
 
 #[test]
 fn files_load_both_ways_with_redis() {
-    let Some(redis) = redis_server() else {
+    let Some(redis) = redis_or_skip("note: interop test skipped") else {
         return;
     };
     // Shoal -> Redis.
     let dir = tempdir();
     let digest;
     {
-        let s = Proc::start(shoal(), dir.path(), &["--save", ""]);
+        let s = start(shoal(), dir.path(), &["--save", ""]);
         let mut c = s.client();
         fill(&mut c, "k", 2000);
         cmd(&mut c, &["SET", "n", "-42"]);
@@ -380,14 +257,14 @@ fn files_load_both_ways_with_redis() {
         digest = cmd(&mut c, &["DEBUG", "DIGEST"]);
     }
     {
-        let r = Proc::start(redis, dir.path(), &["--save", ""]);
+        let r = start(redis, dir.path(), &["--save", ""]);
         assert_eq!(cmd(&mut r.client(), &["DEBUG", "DIGEST"]), digest);
     }
     // Redis -> Shoal.
     let dir = tempdir();
     let digest;
     {
-        let r = Proc::start(redis, dir.path(), &["--save", ""]);
+        let r = start(redis, dir.path(), &["--save", ""]);
         let mut c = r.client();
         fill(&mut c, "r", 1500);
         cmd(&mut c, &["SET", "big", &"xyz".repeat(2000)]);
@@ -397,6 +274,6 @@ fn files_load_both_ways_with_redis() {
         assert_eq!(cmd(&mut c, &["SAVE"]), "OK");
         digest = cmd(&mut c, &["DEBUG", "DIGEST"]);
     }
-    let s = Proc::start(shoal(), dir.path(), &["--save", ""]);
+    let s = start(shoal(), dir.path(), &["--save", ""]);
     assert_eq!(cmd(&mut s.client(), &["DEBUG", "DIGEST"]), digest);
 }

@@ -16,6 +16,8 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod dir_server;
+
 /// Debian's reference server.
 pub const REFERENCE_SERVER: &str = "/usr/bin/redis-server";
 
@@ -419,6 +421,11 @@ pub fn free_port() -> u16 {
     port
 }
 
+/// `--port P --bind 127.0.0.1 --dir D`: where a test server listens and works.
+pub fn listen_args<'a>(port: &'a str, dir: &'a str) -> Vec<&'a str> {
+    vec!["--port", port, "--bind", "127.0.0.1", "--dir", dir]
+}
+
 enum StartError {
     /// The process exited during start-up: worth another try on a new port.
     Exited(String),
@@ -467,20 +474,15 @@ impl ServerProcess {
             .map_err(|e| fatal(format!("log file: {e}")))?;
         let port_s = port.to_string();
         let dir_s = dir.path().to_string_lossy().into_owned();
-        let mut args: Vec<&str> = vec![
-            "--port",
-            &port_s,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            &dir_s,
+        let mut args = listen_args(&port_s, &dir_s);
+        args.extend_from_slice(&[
             "--save",
             "",
             "--appendonly",
             "no",
             "--enable-debug-command",
             "yes",
-        ];
+        ]);
         args.extend_from_slice(extra);
         let child = Command::new(binary)
             .args(&args)

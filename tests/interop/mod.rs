@@ -4,180 +4,43 @@
 
 #![allow(dead_code)]
 
-use crate::common::{free_port, Client, Frame};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
-pub const REDIS: &str = "/usr/bin/redis-server";
+pub use crate::common::dir_server::{
+    cmd, copy_dir, redis_or_skip, shoal, tempdir_named, text, DirServer,
+};
+use crate::common::{Client, Frame};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 pub const CHECK_RDB: &str = "/usr/bin/redis-check-rdb";
 /// The databases the dataset uses.
 pub const DBS: [usize; 3] = [0, 3, 15];
 
-pub fn shoal() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_shoal-server"))
-}
-
 pub fn redis() -> Option<&'static Path> {
-    let p = Path::new(REDIS);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("note: {REDIS} absent, persistence interop test skipped");
-        None
-    }
+    redis_or_skip("note: persistence interop test skipped")
 }
 
-/// A server process in a directory the test owns, killed on drop.
-pub struct Proc {
-    pub child: Child,
-    pub port: u16,
-    pub log: PathBuf,
-    pub name: String,
+/// This file's defaults: no save points.
+const DEFAULTS: [&str; 2] = ["--save", ""];
+
+/// Starts `bin` in `dir` with the defaults and `extra`; its clients wait up to
+/// 30 s for a reply (a save or reload of the whole dataset).
+pub fn start(bin: &Path, dir: &Path, extra: &[&str]) -> DirServer {
+    let mut p = DirServer::start(bin, dir, &[&DEFAULTS[..], extra].concat());
+    p.reply_timeout = Some(Duration::from_secs(30));
+    p
 }
 
-impl Proc {
-    pub fn start(bin: &Path, dir: &Path, extra: &[&str]) -> Proc {
-        let port = free_port();
-        let log = dir.join(format!("server-{port}.log"));
-        let port_s = port.to_string();
-        let dir_s = dir.to_string_lossy().into_owned();
-        let mut args = vec![
-            "--port",
-            &port_s,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            &dir_s,
-            "--save",
-            "",
-            "--enable-debug-command",
-            "yes",
-            "--logfile",
-            log.to_str().expect("utf-8 path"),
-        ];
-        args.extend_from_slice(extra);
-        let child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let mut p = Proc {
-            child,
-            port,
-            log,
-            name: bin.file_name().unwrap_or_default().to_string_lossy().into(),
-        };
-        let end = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < end {
-            if let Ok(Some(st)) = p.child.try_wait() {
-                panic!("{} exited ({st}); log:\n{}", p.name, p.log_text());
-            }
-            if let Ok(mut c) = Client::connect(port) {
-                if let Ok(Frame::Simple(s)) = c.cmd(&["PING"]) {
-                    if s == b"PONG" {
-                        return p;
-                    }
-                }
-            }
-            sleep(Duration::from_millis(20));
-        }
-        panic!("{} did not start; log:\n{}", p.name, p.log_text());
-    }
-
-    /// Starts `bin` and reports whether it came up (true) or exited (false).
-    pub fn starts(bin: &Path, dir: &Path, extra: &[&str]) -> bool {
-        let port = free_port().to_string();
-        let dir_s = dir.to_string_lossy().into_owned();
-        let mut args = vec!["--port", &port, "--bind", "127.0.0.1", "--dir", &dir_s];
-        args.extend_from_slice(&["--save", "", "--logfile", ""]);
-        args.extend_from_slice(extra);
-        let mut child = Command::new(bin)
-            .args(&args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let port: u16 = port.parse().expect("port");
-        let end = Instant::now() + Duration::from_secs(20);
-        let mut up = false;
-        while Instant::now() < end {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            if let Ok(mut c) = Client::connect(port) {
-                if let Ok(Frame::Simple(_)) = c.cmd(&["PING"]) {
-                    up = true;
-                    break;
-                }
-            }
-            sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        up
-    }
-
-    pub fn client(&self) -> Client {
-        let c = Client::connect(self.port).expect("connect");
-        c.set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-        c
-    }
-
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SHUTDOWN (with the given option) and a bounded wait for the exit.
-    pub fn shutdown(mut self, opt: &str) {
-        let mut c = self.client();
-        let _ = c.cmd(&["SHUTDOWN", opt]);
-        for _ in 0..1500 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            sleep(Duration::from_millis(20));
-        }
-        panic!("{} did not exit on SHUTDOWN", self.name);
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts `bin` and reports whether it came up (true) or exited (false).
+pub fn starts(bin: &Path, dir: &Path, extra: &[&str]) -> bool {
+    DirServer::try_start(bin, dir, &[&DEFAULTS[..], extra].concat()).is_ok()
 }
 
 pub fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("shoal-interop-")
-        .tempdir()
-        .expect("tempdir")
+    tempdir_named("shoal-interop-")
 }
 
 pub fn call(c: &mut Client, args: &[&[u8]]) -> Frame {
     c.call(args).expect("reply")
-}
-
-pub fn text(f: &Frame) -> String {
-    match f {
-        Frame::Simple(s) | Frame::Error(s) | Frame::Bulk(Some(s)) => {
-            String::from_utf8_lossy(s).into_owned()
-        }
-        Frame::Integer(i) => i.to_string(),
-        other => format!("{other}"),
-    }
-}
-
-pub fn cmd(c: &mut Client, args: &[&str]) -> String {
-    text(&c.cmd(args).expect("reply"))
 }
 
 // ---------------------------------------------------------------------------
@@ -602,14 +465,6 @@ pub fn yes_no(b: bool) -> &'static str {
         "yes"
     } else {
         "no"
-    }
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
     }
 }
 
