@@ -428,7 +428,10 @@ fn redis6_single_aof_is_upgraded_into_the_directory() {
         .filter(|p| p.extension().is_some_and(|e| e == "log"))
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
-    assert!(log.contains("Reading RDB preamble from AOF file..."), "{log}");
+    assert!(
+        log.contains("Reading RDB preamble from AOF file..."),
+        "{log}"
+    );
     assert!(log.contains("Reading the remaining AOF tail..."), "{log}");
 
     // An upgrade cut between the manifest and the move is done again.
@@ -466,7 +469,10 @@ fn rewrite_leftovers_are_left_in_place_at_start_up() {
     }
     let p = start(shoal(), dir.path(), &aof).unwrap();
     let mut c = p.client();
-    assert_eq!(bulk(&c.cmd(&["GET", "a"]).unwrap()).as_deref(), Some(&b"1"[..]));
+    assert_eq!(
+        bulk(&c.cmd(&["GET", "a"]).unwrap()).as_deref(),
+        Some(&b"1"[..])
+    );
     for f in &leftovers {
         assert!(f.exists(), "{} removed", f.display());
     }
