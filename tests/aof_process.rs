@@ -336,3 +336,156 @@ fn info_persistence_aof_fields() {
     assert!(info.contains("aof_current_size:50\r\n"), "{info}");
     p.stop();
 }
+
+/// RESP commands, as a Redis 6 AOF holds them.
+fn resp(cmds: &[&[&str]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in cmds {
+        out.extend_from_slice(format!("*{}\r\n", c.len()).as_bytes());
+        for a in *c {
+            out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    }
+    out
+}
+
+const UPGRADED_MANIFEST: &str =
+    "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n";
+
+/// Starts Shoal on `dir` holding an old-style `appendonly.aof` (`old`), checks
+/// it was upgraded as Redis 7.0.15 upgrades it (the file moved unchanged into
+/// the directory as base seq 1, the first incr created, the log line), then
+/// writes, restarts, and has Redis load the directory.
+fn check_upgrade(dir: &Path, old: &[u8], keys: &[(&str, &str)]) {
+    let p = start(shoal(), dir, &["--appendonly", "yes"]).unwrap();
+    let mut c = p.client();
+    for (k, v) in keys {
+        assert_eq!(
+            bulk(&c.cmd(&["GET", k]).unwrap()).as_deref(),
+            Some(v.as_bytes()),
+            "{k}: {}",
+            p.log_text()
+        );
+    }
+    assert!(!dir.join("appendonly.aof").exists());
+    let adir = dir.join("appendonlydir");
+    assert_eq!(std::fs::read(adir.join("appendonly.aof")).unwrap(), old);
+    assert_eq!(
+        std::fs::read_to_string(adir.join("appendonly.aof.manifest")).unwrap(),
+        UPGRADED_MANIFEST
+    );
+    assert!(p.log_text().contains(
+        "Successfully migrated an old-style AOF file (appendonly.aof) into the AOF directory (appendonlydir)."
+    ));
+    c.cmd(&["SET", "after", "upgrade"]).unwrap();
+    let d = digest(&mut c);
+    p.stop();
+    // The data survives a restart, which loads the directory as it is.
+    let p = start(shoal(), dir, &["--appendonly", "yes"]).unwrap();
+    assert!(!p.log_text().contains("migrated"));
+    assert_eq!(
+        std::fs::read_to_string(adir.join("appendonly.aof.manifest")).unwrap(),
+        UPGRADED_MANIFEST
+    );
+    p.check_digest_and_stop(&d);
+    if let Some(redis) = redis_or_skip("Redis loading the upgraded directory skipped") {
+        start(redis, dir, &["--appendonly", "yes"])
+            .unwrap()
+            .check_digest_and_stop(&d);
+    }
+}
+
+#[test]
+fn redis6_single_aof_is_upgraded_into_the_directory() {
+    // Commands only.
+    let dir = tempfile::tempdir().unwrap();
+    let old = resp(&[
+        &["SET", "a", "1"],
+        &["RPUSH", "l", "x", "y"],
+        &["SELECT", "3"],
+        &["SET", "d3", "v"],
+    ]);
+    std::fs::write(dir.path().join("appendonly.aof"), &old).unwrap();
+    check_upgrade(dir.path(), &old, &[("a", "1")]);
+
+    // An RDB preamble (a SAVE of Shoal's) followed by commands.
+    let src = tempfile::tempdir().unwrap();
+    let p = start(shoal(), src.path(), &[]).unwrap();
+    let mut c = p.client();
+    c.cmd(&["SET", "from", "rdb"]).unwrap();
+    c.cmd(&["HSET", "h", "f", "1"]).unwrap();
+    c.cmd(&["SAVE"]).unwrap();
+    p.stop();
+    let mut old = std::fs::read(src.path().join("dump.rdb")).unwrap();
+    old.extend_from_slice(&resp(&[&["SET", "from", "tail"], &["SET", "t", "2"]]));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("appendonly.aof"), &old).unwrap();
+    check_upgrade(dir.path(), &old, &[("from", "tail"), ("t", "2")]);
+    // Redis 7.0.15's log lines for a preamble in a non-.rdb base.
+    let log: String = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(
+        log.contains("Reading RDB preamble from AOF file..."),
+        "{log}"
+    );
+    assert!(log.contains("Reading the remaining AOF tail..."), "{log}");
+
+    // An upgrade cut between the manifest and the move is done again.
+    let dir = tempfile::tempdir().unwrap();
+    let old = resp(&[&["SET", "b", "2"]]);
+    std::fs::write(dir.path().join("appendonly.aof"), &old).unwrap();
+    std::fs::create_dir(dir.path().join("appendonlydir")).unwrap();
+    std::fs::write(
+        dir.path().join("appendonlydir/appendonly.aof.manifest"),
+        "file appendonly.aof seq 1 type b\n",
+    )
+    .unwrap();
+    check_upgrade(dir.path(), &old, &[("b", "2")]);
+}
+
+/// A crash during a rewrite leaves its temporary files; Redis 7.0.15 leaves
+/// them at start-up (and after later rewrites), and so does Shoal: they are
+/// neither loaded nor removed, and later rewrites are not disturbed.
+#[test]
+fn rewrite_leftovers_are_left_in_place_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let aof = ["--appendonly", "yes"];
+    let p = start(shoal(), dir.path(), &aof).unwrap();
+    p.client().cmd(&["SET", "a", "1"]).unwrap();
+    p.stop();
+    let adir = dir.path().join("appendonlydir");
+    let leftovers = [
+        dir.path().join("temp-rewriteaof-bg-4242.aof"),
+        adir.join("temp-rewriteaof-bg-4243.aof"),
+        adir.join("temp-appendonly.aof.incr"),
+        adir.join("temp-rewriteaof-4244.aof"),
+    ];
+    for f in &leftovers {
+        std::fs::write(f, resp(&[&["SET", "a", "leftover"]])).unwrap();
+    }
+    let p = start(shoal(), dir.path(), &aof).unwrap();
+    let mut c = p.client();
+    assert_eq!(
+        bulk(&c.cmd(&["GET", "a"]).unwrap()).as_deref(),
+        Some(&b"1"[..])
+    );
+    for f in &leftovers {
+        assert!(f.exists(), "{} removed", f.display());
+    }
+    c.cmd(&["BGREWRITEAOF"]).unwrap();
+    common::dir_server::wait_rewrite_done(&mut c);
+    assert_eq!(
+        std::fs::read_to_string(adir.join("appendonly.aof.manifest")).unwrap(),
+        "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    c.cmd(&["SET", "b", "2"]).unwrap();
+    let d = digest(&mut c);
+    p.stop();
+    start(shoal(), dir.path(), &aof)
+        .unwrap()
+        .check_digest_and_stop(&d);
+}

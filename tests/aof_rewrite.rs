@@ -606,3 +606,67 @@ fn a_crash_in_the_middle_of_a_rewrite_loses_nothing() {
     );
     p.stop();
 }
+
+/// SAVE, DEBUG RELOAD and the shutdown save during an AOF rewrite succeed, as in
+/// Redis 7.0.15 (whose rewrite is a child process, so it saves in the
+/// foreground): Shoal's save waits for the rewrite's walk, then saves; the
+/// rewrite ends normally. SHUTDOWN SAVE kills the rewrite as Redis does.
+#[test]
+fn save_and_debug_reload_during_a_rewrite_save_as_redis() {
+    let dir = tempfile::tempdir().unwrap();
+    let aof = ["--appendonly", "yes"];
+    let p = start(shoal(), dir.path(), &aof);
+    let mut c = p.client();
+    c.cmd(&["DEBUG", "POPULATE", "4000", "k", "10"]).unwrap();
+    // 4000 keys at 100 µs: each snapshot lasts about 0.4 s.
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "100"])
+        .unwrap();
+    let rdb = dir.path().join("dump.rdb");
+    for (round, cmd) in [&["SAVE"][..], &["DEBUG", "RELOAD"]].iter().enumerate() {
+        assert_eq!(
+            simple(c.cmd(&["BGREWRITEAOF"]).unwrap()),
+            "Background append only file rewriting started"
+        );
+        assert_eq!(info(&mut c, "aof_rewrite_in_progress"), "1");
+        let _ = std::fs::remove_file(&rdb);
+        assert_eq!(simple(c.cmd(cmd).unwrap()), "OK", "{}", p.log_text());
+        assert!(rdb.exists());
+        wait_rewrite_done(&mut c);
+        assert_eq!(info(&mut c, "aof_last_bgrewrite_status"), "ok");
+        assert_eq!(info_num(&mut c, "aof_rewrites"), round as i64 + 1);
+        assert_eq!(info(&mut c, "rdb_last_bgsave_status"), "ok");
+    }
+    c.cmd(&["SET", "last", "write"]).unwrap();
+    let d = digest(&mut c);
+    // A BGSAVE still makes SAVE fail, as in Redis.
+    assert_eq!(
+        simple(c.cmd(&["BGSAVE"]).unwrap()),
+        "Background saving started"
+    );
+    assert_eq!(
+        simple(c.cmd(&["SAVE"]).unwrap()),
+        "ERR Background save already in progress"
+    );
+    common::dir_server::wait_bgsave(&mut c);
+    // SHUTDOWN SAVE during a rewrite: the rewrite is killed, the RDB saved.
+    assert_eq!(
+        simple(c.cmd(&["BGREWRITEAOF"]).unwrap()),
+        "Background append only file rewriting started"
+    );
+    let _ = std::fs::remove_file(&rdb);
+    p.shutdown("SAVE");
+    let log = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| f.extension().is_some_and(|e| e == "log"))
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<String>();
+    assert!(
+        log.contains("There is a child rewriting the AOF. Killing it!"),
+        "{log}"
+    );
+    assert!(rdb.exists(), "{log}");
+    // Both the RDB file and the AOF hold the dataset.
+    start(shoal(), dir.path(), &[]).check_digest_and_stop(&d);
+    start(shoal(), dir.path(), &aof).check_digest_and_stop(&d);
+}

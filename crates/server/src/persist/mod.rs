@@ -277,19 +277,40 @@ pub fn bgsave(srv: &Arc<Server>) -> Result<(), SaveError> {
 
 /// A save the caller waits for (SAVE, SHUTDOWN, FLUSHALL, DEBUG RELOAD). The
 /// caller may lock every shard and holds none.
+///
+/// During an AOF rewrite Redis saves in the foreground (its rewrite is a child
+/// process), so these commands succeed there. Shoal's engine takes one snapshot
+/// at a time: the save waits for the rewrite's walk to end (bounded: one pass
+/// over the keys; the rewrite is neither aborted nor delayed, so it ends as
+/// Redis's would, with the same INFO counters), then takes its own cut. A running
+/// BGSAVE still makes it [`SaveError::Busy`], as Redis answers "Background save
+/// already in progress".
 pub fn save_blocking(srv: &Arc<Server>) -> Result<(), SaveError> {
     let dirty = Arc::new(AtomicU64::new(0));
-    let d2 = dirty.clone();
     let result = Arc::new(parking_lot::Mutex::new(None));
-    let r2 = result.clone();
     // The caller waits: every core serialises (a BGSAVE leaves them to clients).
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let h = save_to_file(
-        srv,
-        workers,
-        || d2.store(crate::stats::totals().dirty, Relaxed),
-        move |res| *r2.lock() = Some(res),
-    )?;
+    // Bounded: each round waits for one rewrite to end, and only a rewrite
+    // started meanwhile (scheduled, automatic) makes another round.
+    let mut rounds = 0;
+    let h = loop {
+        let d2 = dirty.clone();
+        let r2 = result.clone();
+        match save_to_file(
+            srv,
+            workers,
+            || d2.store(crate::stats::totals().dirty, Relaxed),
+            move |res| *r2.lock() = Some(res),
+        ) {
+            Err(SaveError::Busy)
+                if rounds < 100 && !srv.persist.bgsave_in_progress.load(Relaxed) =>
+            {
+                rounds += 1;
+                wait_other_snapshot(srv);
+            }
+            r => break r?,
+        }
+    };
     h.wait();
     let res = result
         .lock()
@@ -306,6 +327,16 @@ pub fn save_blocking(srv: &Arc<Server>) -> Result<(), SaveError> {
             Ok(())
         }
         Err(e) => Err(SaveError::Failed(e)),
+    }
+}
+
+/// Waits for the running AOF rewrite's walk to end, or (another snapshot without
+/// a handle here: one just starting or ending) a moment.
+fn wait_other_snapshot(srv: &Server) {
+    let h = srv.aof.rewrite.lock().clone();
+    match h {
+        Some(h) => h.wait(),
+        None => std::thread::sleep(std::time::Duration::from_millis(10)),
     }
 }
 

@@ -84,11 +84,22 @@ fn load_file(
         1
     })?;
     if shoal_aof::is_rdb(head) {
-        crate::notice!("Reading RDB base file on AOF loading...");
+        // A `.rdb` base is an RDB file; any other file with an RDB head (an
+        // upgraded Redis 6 AOF) has a preamble and a command tail, and Redis 7.0
+        // logs the two cases differently.
+        let rdb_file = name.ends_with(".rdb");
+        if rdb_file {
+            crate::notice!("Reading RDB base file on AOF loading...");
+        } else {
+            crate::notice!("Reading RDB preamble from AOF file...");
+        }
         let (rest, end) = load_rdb(srv, src).map_err(|e| {
             crate::warning!("Error reading the RDB base file {name}, AOF loading aborted: {e}");
             1
         })?;
+        if !rdb_file {
+            crate::notice!("Reading the remaining AOF tail...");
+        }
         src = rest;
         start = end;
     }

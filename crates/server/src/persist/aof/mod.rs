@@ -2,8 +2,9 @@
 //!
 //! Owns: the AOF state of the server ([`Aof`], a field of `Server`), the
 //! propagation [`Sink`] that appends every unit to the AOF buffer, the writer and
-//! fsync threads ([`writer`]), start-up ([`startup`]: load an existing directory
-//! or create one; [`load`], [`base`]), the rewrite ([`rewrite`]: BGREWRITEAOF,
+//! fsync threads ([`writer`]), start-up ([`startup`]: load an existing directory,
+//! upgrade a Redis 6 style single file into one ([`upgrade`]) or create one;
+//! [`load`], [`base`]), the rewrite ([`rewrite`]: BGREWRITEAOF,
 //! automatic rewrites, turning the AOF on at run time) and the INFO fields.
 //!
 //! The path of a write with the AOF on: the command's unit is encoded once by
@@ -26,6 +27,7 @@ pub mod base;
 pub mod cmds;
 pub mod load;
 pub mod rewrite;
+pub mod upgrade;
 pub mod writer;
 
 use crate::propagate::{target, Propagation, Sink};
@@ -319,11 +321,12 @@ fn parse_policy(s: &str) -> u8 {
     }
 }
 
-/// Whether start-up will load the AOF (appendonly yes and a manifest exists):
-/// then the RDB file must not be loaded, as Redis prefers the AOF.
+/// Whether start-up will load the AOF (appendonly yes and a manifest exists, or
+/// an old-style file to upgrade): then the RDB file must not be loaded, as Redis
+/// prefers the AOF.
 pub fn will_load(srv: &Server) -> bool {
     let s = Settings::read(srv);
-    s.appendonly && s.manifest_path().exists()
+    s.appendonly && (s.manifest_path().exists() || Path::new(&s.appendfilename).is_file())
 }
 
 /// Start-up with `appendonly yes`: loads the AOF directory if its manifest exists,
@@ -336,8 +339,7 @@ pub fn startup(srv: &Arc<Server>) -> Result<(), i32> {
         return Ok(());
     }
     let manifest_path = s.manifest_path();
-    let fresh = !manifest_path.exists();
-    let (manifest, incr) = if !fresh {
+    let mut on_disk = if manifest_path.exists() {
         let bytes = std::fs::read(&manifest_path).map_err(|e| {
             crate::warning!(
                 "Can't open the AOF manifest file {}: {e}",
@@ -345,13 +347,22 @@ pub fn startup(srv: &Arc<Server>) -> Result<(), i32> {
             );
             1
         })?;
-        let mut m = Manifest::parse(&bytes).map_err(|e| {
+        Some(Manifest::parse(&bytes).map_err(|e| {
             crate::warning!(
                 "Invalid AOF manifest file format in {}: {e}",
                 manifest_path.display()
             );
             1
-        })?;
+        })?)
+    } else {
+        None
+    };
+    // A Redis 6 style `dir/<appendfilename>` becomes the directory's base.
+    if upgrade::needed(&s, on_disk.as_ref()) {
+        on_disk = Some(upgrade::run(&s)?);
+    }
+    let fresh = on_disk.is_none();
+    let (manifest, incr) = if let Some(mut m) = on_disk {
         load::load_all(srv, &s, &m)?;
         let incr = match m.incrs.last() {
             Some(last) => {
