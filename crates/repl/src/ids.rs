@@ -247,7 +247,11 @@ impl PsyncDecision {
 pub fn parse_psync_offset(arg: &[u8]) -> Result<i64, &'static str> {
     std::str::from_utf8(arg)
         .ok()
-        .filter(|s| !s.starts_with('+') && !(s.len() > 1 && s.starts_with('0')))
+        .filter(|s| {
+            // Redis's strict integer syntax: no '+', no leading zeros.
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            *s == "0" || (!digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()))
+        })
         .and_then(|s| s.parse::<i64>().ok())
         .ok_or("-ERR value is not an integer or out of range\r\n")
 }
@@ -555,6 +559,9 @@ mod tests {
         assert_eq!(parse_psync_offset(b"51"), Ok(51));
         assert!(parse_psync_offset(b"abc").is_err());
         assert!(parse_psync_offset(b"").is_err());
+        assert!(parse_psync_offset(b"+5").is_err());
+        assert!(parse_psync_offset(b"05").is_err());
+        assert_eq!(parse_psync_offset(b"0"), Ok(0));
         assert!(parse_psync_offset(b"99999999999999999999").is_err());
     }
 }
