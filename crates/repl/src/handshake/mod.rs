@@ -1,6 +1,7 @@
 //! The replica's side of the replication handshake, as Redis 7.0.15 runs it.
 //!
-//! Sequence (captured between two real 7.0.15 servers through a proxy):
+//! Sequence (captured between real 7.0.15 servers through a proxy, and
+//! against a fake master that withholds replies, which shows the pipelining):
 //! connect; `PING`; then, pipelined in one write, `[AUTH [masteruser]
 //! masterauth]`, `REPLCONF listening-port <port>`, `[REPLCONF ip-address
 //! <replica-announce-ip>]`, `REPLCONF capa eof capa psync2`; one reply read
@@ -120,7 +121,8 @@ pub enum Action {
     StartRdb(RdbStart),
     /// Partial resync accepted: resume the cached master at `reploff`.
     /// `new_replid` is set when the master's ID differs from the cached one:
-    /// the replica then shifts its IDs (`ReplIds::shift_to(new, reploff)`).
+    /// the replica then shifts its IDs (`ReplIds::shift_to(new, reploff)`),
+    /// silently: Redis logs no "Setting secondary replication ID" line here.
     Continue {
         replid: ReplId,
         reploff: i64,
@@ -455,7 +457,7 @@ impl Handshake {
             // Redis adopts the ID only when exactly 40 characters follow.
             if let Some(new) = ReplId::parse(id) {
                 if !cached.replid.matches(new.as_bytes()) {
-                    actions.push(notice(format!("Master replication ID changed to {new}")));
+                    actions.push(warning(format!("Master replication ID changed to {new}")));
                     new_replid = Some(new);
                 }
             }

@@ -274,6 +274,8 @@ fn continue_same_and_new_replid() {
             "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.".to_string()
         ]
     );
+    // Redis prints this one at warning level (`#`).
+    assert!(a.contains(&warning(format!("Master replication ID changed to {MID2}"))));
     let new = ReplId::parse(MID2.as_bytes());
     assert_eq!(
         a.last(),
