@@ -399,24 +399,14 @@ fn walk<W: Write + Send>(
         Ok(f) => w.file = Some(f),
         Err(e) => w.err = Some(e),
     }
-    let compress = opts.write.compression;
     let mut head = Vec::new();
-    encode::write_aux(
+    write_head(
         &mut head,
-        b"redis-ver",
-        crate::REDIS_VERSION.as_bytes(),
-        compress,
+        opts.write.compression,
+        cut.used_mem,
+        opts.aof_base,
+        &cut.functions,
     );
-    encode::write_aux(&mut head, b"redis-bits", b"64", compress);
-    let ctime = (crate::server::unix_ms() / 1000).to_string();
-    encode::write_aux(&mut head, b"ctime", ctime.as_bytes(), compress);
-    let mem = cut.used_mem.to_string();
-    encode::write_aux(&mut head, b"used-mem", mem.as_bytes(), compress);
-    let base = if opts.aof_base { b"1" } else { b"0" };
-    encode::write_aux(&mut head, b"aof-base", base, compress);
-    for code in &cut.functions {
-        encode::write_function(&mut head, code, compress);
-    }
     w.put(sink, &head);
 
     let progress = &sink.progress;
@@ -547,6 +537,31 @@ fn walk_shards<W: Write>(
                 break;
             }
         }
+    }
+}
+
+/// What every RDB image of Shoal's starts with after the header: the aux fields
+/// Redis 7.0.15 writes when no replication is involved (redis-ver, redis-bits,
+/// ctime, used-mem, aof-base), then a FUNCTION2 record per library.
+pub fn write_head<C: AsRef<[u8]>>(
+    head: &mut Vec<u8>,
+    compress: bool,
+    used_mem: u64,
+    aof_base: bool,
+    functions: &[C],
+) {
+    let aux = |head: &mut Vec<u8>, k: &[u8], v: &[u8]| encode::write_aux(head, k, v, compress);
+    aux(head, b"redis-ver", crate::REDIS_VERSION.as_bytes());
+    aux(head, b"redis-bits", b"64");
+    aux(
+        head,
+        b"ctime",
+        (crate::server::unix_ms() / 1000).to_string().as_bytes(),
+    );
+    aux(head, b"used-mem", used_mem.to_string().as_bytes());
+    aux(head, b"aof-base", if aof_base { b"1" } else { b"0" });
+    for code in functions {
+        encode::write_function(head, code.as_ref(), compress);
     }
 }
 

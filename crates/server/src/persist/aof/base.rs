@@ -59,32 +59,17 @@ fn for_each_key(
 
 fn write_rdb(srv: &Server, out: &mut impl Write) -> io::Result<()> {
     use shoal_rdb::encode;
-    let opts = {
-        let c = srv.config.read();
-        shoal_rdb::WriteOptions {
-            compression: c.bool("rdbcompression"),
-            checksum: c.bool("rdbchecksum"),
-        }
-    };
-    let compress = opts.compression;
+    let opts = crate::persist::write_options(srv);
     let mut w = shoal_rdb::FileWriter::new(out, opts)?;
     let mut buf = Vec::new();
-    encode::write_aux(
-        &mut buf,
-        b"redis-ver",
-        crate::REDIS_VERSION.as_bytes(),
-        compress,
-    );
-    encode::write_aux(&mut buf, b"redis-bits", b"64", compress);
-    let ctime = (unix_ms() / 1000).to_string();
-    encode::write_aux(&mut buf, b"ctime", ctime.as_bytes(), compress);
-    let used = crate::memory::used_memory().to_string();
-    encode::write_aux(&mut buf, b"used-mem", used.as_bytes(), compress);
-    encode::write_aux(&mut buf, b"aof-base", b"1", compress);
     let codes = srv.scripting.library_codes.lock().clone();
-    for code in &codes {
-        encode::write_function(&mut buf, code, compress);
-    }
+    crate::persist::snapshot::write_head(
+        &mut buf,
+        opts.compression,
+        crate::memory::used_memory(),
+        true,
+        &codes,
+    );
     w.raw(&buf)?;
     let wopts = *w.options();
     for db in 0..srv.ks.num_dbs() {
