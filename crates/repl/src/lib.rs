@@ -41,16 +41,7 @@ pub use ids::{psync_decide, FullResyncReason, PsyncDecision, ReplId, ReplIds};
 /// handshake commands in (what Redis's replica writes, byte for byte).
 pub fn encode_command(args: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
-    out.push(b'*');
-    out.extend_from_slice(args.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in args {
-        out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    shoal_resp::put_command(&mut out, args.iter().copied());
     out
 }
 

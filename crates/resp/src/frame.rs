@@ -404,19 +404,33 @@ impl FrameDecoder {
 
 /// Encode a command as a RESP multibulk array.
 pub fn encode_command<A: AsRef<[u8]>>(args: &[A], out: &mut BytesMut) {
-    let mut ib = itoa::Buffer::new();
     let total: usize = args.iter().map(|a| a.as_ref().len() + 16).sum();
     out.reserve(total + 16);
+    put_command(out, args.iter().map(|a| a.as_ref()));
+}
+
+/// Appends `*<n>\r\n`, the header of a multibulk of `n` elements.
+pub fn put_array_header(out: &mut impl BufMut, n: usize) {
     out.put_u8(b'*');
-    out.put_slice(ib.format(args.len()).as_bytes());
+    out.put_slice(itoa::Buffer::new().format(n).as_bytes());
     out.put_slice(b"\r\n");
-    for a in args {
-        let a = a.as_ref();
-        out.put_u8(b'$');
-        out.put_slice(ib.format(a.len()).as_bytes());
-        out.put_slice(b"\r\n");
-        out.put_slice(a);
-        out.put_slice(b"\r\n");
+}
+
+/// Appends one bulk string: `$<len>\r\n<bytes>\r\n`.
+pub fn put_bulk(out: &mut impl BufMut, b: &[u8]) {
+    out.put_u8(b'$');
+    out.put_slice(itoa::Buffer::new().format(b.len()).as_bytes());
+    out.put_slice(b"\r\n");
+    out.put_slice(b);
+    out.put_slice(b"\r\n");
+}
+
+/// Appends a command as a RESP multibulk array of bulk strings: the form of
+/// client requests, of the replication stream and of the AOF.
+pub fn put_command<'a>(out: &mut impl BufMut, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
+    put_array_header(out, argv.len());
+    for a in argv {
+        put_bulk(out, a);
     }
 }
 

@@ -294,17 +294,7 @@ where
     I: IntoIterator<Item = &'a [u8]>,
     I::IntoIter: ExactSizeIterator,
 {
-    let argv = argv.into_iter();
-    out.push(b'*');
-    out.extend_from_slice(argv.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for a in argv {
-        out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    shoal_resp::put_command(out, argv.into_iter());
 }
 
 #[cfg(test)]

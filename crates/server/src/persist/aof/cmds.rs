@@ -22,6 +22,7 @@
 
 use shoal_keyspace::stream::StreamData;
 use shoal_keyspace::{Str, Value};
+use shoal_resp::{put_array_header as head, put_bulk as bulk};
 use std::io::{self, BufRead, Write};
 
 /// Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
@@ -38,25 +39,8 @@ pub struct CmdWriter<W: Write> {
     db: Option<usize>,
 }
 
-fn head(buf: &mut Vec<u8>, n: usize) {
-    buf.push(b'*');
-    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-    buf.extend_from_slice(b"\r\n");
-}
-
-fn bulk(buf: &mut Vec<u8>, a: &[u8]) {
-    buf.push(b'$');
-    buf.extend_from_slice(itoa::Buffer::new().format(a.len()).as_bytes());
-    buf.extend_from_slice(b"\r\n");
-    buf.extend_from_slice(a);
-    buf.extend_from_slice(b"\r\n");
-}
-
 fn cmd(buf: &mut Vec<u8>, args: &[&[u8]]) {
-    head(buf, args.len());
-    for a in args {
-        bulk(buf, a);
-    }
+    shoal_resp::put_command(buf, args.iter().copied());
 }
 
 /// Writes `items` as `NAME key <item>...` commands of at most [`ITEMS_PER_CMD`]
