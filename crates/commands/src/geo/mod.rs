@@ -16,7 +16,7 @@ pub mod hash;
 use crate::args::{self, kw};
 use crate::ctx::{Ctx, Propagate, WrongType};
 use crate::errors;
-use crate::zsets::{limits, zadd_argv};
+use crate::zsets::{limits, reply_member_scores, zadd_argv, zset_and_out};
 use bytes::Bytes;
 use hash::{Shape, ShapeKind};
 use shoal_ds::num::{format_double_fixed, format_double_human};
@@ -41,14 +41,6 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 
 const UNIT_ERR: &str = "ERR unsupported unit provided. please use M, KM, FT, MI";
 const NO_MEMBER: &str = "ERR could not decode requested zset member";
-
-/// The sorted set at `key` for reading (`Ok(None)` if absent).
-fn zset_of<'c>(
-    ctx: &'c mut Ctx<'_>,
-    key: &[u8],
-) -> (Result<Option<&'c mut ZSet>, WrongType>, &'c mut ReplyWriter) {
-    ctx.typed_and_out(key, Access::Read, Value::as_zset_mut)
-}
 
 /// Meters per unit (`m`, `km`, `ft`, `mi`).
 fn unit(arg: &[u8]) -> Result<f64, &'static str> {
@@ -160,7 +152,7 @@ fn geodist(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         },
         _ => return ctx.error(errors::SYNTAX),
     };
-    let (z, out) = zset_of(ctx, &argv[1]);
+    let (z, out) = zset_and_out(ctx, &argv[1], Access::Read);
     let z = match z {
         Err(WrongType) => return out.error(errors::WRONGTYPE),
         Ok(None) => return out.null(),
@@ -177,38 +169,22 @@ fn geodist(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
 }
 
 fn geohash(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
-    let (z, out) = zset_of(ctx, &argv[1]);
-    let z = match z {
-        Err(WrongType) => return out.error(errors::WRONGTYPE),
-        Ok(z) => z,
-    };
-    out.array(argv.len() - 2);
-    for m in &argv[2..] {
-        match z.as_ref().and_then(|z| z.score(m)) {
-            Some(s) => out.bulk(&hash::geohash_string(s)),
-            None => out.null(),
-        }
-    }
+    reply_member_scores(ctx, argv, |out, s| match s {
+        Some(s) => out.bulk(&hash::geohash_string(s)),
+        None => out.null(),
+    });
 }
 
 fn geopos(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
-    let (z, out) = zset_of(ctx, &argv[1]);
-    let z = match z {
-        Err(WrongType) => return out.error(errors::WRONGTYPE),
-        Ok(z) => z,
-    };
-    out.array(argv.len() - 2);
-    for m in &argv[2..] {
-        match z.as_ref().and_then(|z| z.score(m)) {
-            Some(s) => {
-                let [x, y] = hash::decode_score(s);
-                out.array(2);
-                reply_coord(out, x);
-                reply_coord(out, y);
-            }
-            None => out.null_array(),
+    reply_member_scores(ctx, argv, |out, s| match s {
+        Some(s) => {
+            let [x, y] = hash::decode_score(s);
+            out.array(2);
+            reply_coord(out, x);
+            reply_coord(out, y);
         }
-    }
+        None => out.null_array(),
+    });
 }
 
 /// Which search command is running (Redis's `RADIUS_*` / `GEOSEARCH*` flags).
@@ -328,7 +304,7 @@ fn search(ctx: &mut Ctx<'_>, argv: &[Bytes], src_idx: usize, kind: Kind) {
         lock_store_keys(ctx, &argv[src_idx + 1..]);
     }
     let lim = limits(ctx.settings);
-    let (z, out) = zset_of(ctx, src);
+    let (z, out) = zset_and_out(ctx, src, Access::Read);
     let z: Option<&ZSet> = match z {
         Err(WrongType) => return out.error(errors::WRONGTYPE),
         Ok(z) => z.map(|z| &*z),

@@ -23,6 +23,29 @@ struct TrimArgs {
     id_idx: usize,
 }
 
+/// After MAXLEN or MINID at `argv[*i]`: refuses a second strategy, and reads an
+/// optional `~` (approximate) or `=` before the threshold, moving `*i` past it.
+/// `more` counts the arguments after `argv[*i]`.
+fn trim_operator(
+    a: &mut TrimArgs,
+    argv: &[Bytes],
+    i: &mut usize,
+    more: usize,
+) -> Result<(), &'static str> {
+    if a.trim.is_some() {
+        return Err(errors::MAXLEN_AND_MINID);
+    }
+    a.approx = false;
+    let next = c_str(&argv[*i + 1]);
+    if more >= 2 && next == b"~" {
+        a.approx = true;
+        *i += 1;
+    } else if more >= 2 && next == b"=" {
+        *i += 1;
+    }
+    Ok(())
+}
+
 /// Parses from argv[2]; for XADD stops at the ID (`*` or an explicit one).
 fn parse_trim_args(ctx: &Ctx<'_>, argv: &[Bytes], xadd: bool) -> Result<TrimArgs, &'static str> {
     let mut a = TrimArgs::default();
@@ -37,17 +60,7 @@ fn parse_trim_args(ctx: &Ctx<'_>, argv: &[Bytes], xadd: bool) -> Result<TrimArgs
             a.id_idx = i;
             break;
         } else if kw(opt, "maxlen") && more > 0 {
-            if a.trim.is_some() {
-                return Err(errors::MAXLEN_AND_MINID);
-            }
-            a.approx = false;
-            let next = c_str(&argv[i + 1]);
-            if more >= 2 && next == b"~" {
-                a.approx = true;
-                i += 1;
-            } else if more >= 2 && next == b"=" {
-                i += 1;
-            }
+            trim_operator(&mut a, argv, &mut i, more)?;
             let n = crate::args::int(&argv[i + 1])?;
             if n < 0 {
                 return Err(errors::MAXLEN_NEGATIVE);
@@ -56,17 +69,7 @@ fn parse_trim_args(ctx: &Ctx<'_>, argv: &[Bytes], xadd: bool) -> Result<TrimArgs
             a.trim = Some(Trim::MaxLen(n as u64));
             a.value_idx = i;
         } else if kw(opt, "minid") && more > 0 {
-            if a.trim.is_some() {
-                return Err(errors::MAXLEN_AND_MINID);
-            }
-            a.approx = false;
-            let next = c_str(&argv[i + 1]);
-            if more >= 2 && next == b"~" {
-                a.approx = true;
-                i += 1;
-            } else if more >= 2 && next == b"=" {
-                i += 1;
-            }
+            trim_operator(&mut a, argv, &mut i, more)?;
             let id = strict_id(&argv[i + 1], 0)?;
             i += 1;
             a.trim = Some(Trim::MinId(id));

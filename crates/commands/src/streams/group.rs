@@ -1,7 +1,7 @@
 //! XGROUP XACK XPENDING XCLAIM XAUTOCLAIM.
 
 use super::{any_id, c_str, no_group_for_key, no_key_or_group, range_end, range_start};
-use super::{reply_entry, reply_id, setid_effect, stream_and_out, strict_id, xclaim_effect};
+use super::{pending_effect, reply_entry, reply_id, setid_effect, stream_and_out, strict_id};
 use crate::args::kw;
 use crate::ctx::{Ctx, Propagate, WrongType};
 use crate::errors;
@@ -455,15 +455,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
     for (&id, &exists) in ids.iter().zip(&exists) {
         if !exists {
             if let Some(p) = g.pel.get(&id) {
-                effects.push(xclaim_effect(
-                    key,
-                    gname,
-                    &p.consumer,
-                    id,
-                    p.delivery_time,
-                    p.delivery_count,
-                    g.last_id,
-                ));
+                effects.push(pending_effect(key, gname, id, p, g.last_id));
                 moved_last = false;
                 dirty += 1;
                 g.ack(id);
@@ -489,15 +481,7 @@ pub(super) fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
             None if !justid => p.delivery_count = 2,
             None => {}
         }
-        effects.push(xclaim_effect(
-            key,
-            gname,
-            cname,
-            id,
-            p.delivery_time,
-            p.delivery_count,
-            last,
-        ));
+        effects.push(pending_effect(key, gname, id, p, last));
         moved_last = false;
         dirty += 1;
         claimed.push(id);
@@ -590,15 +574,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         };
         if !exists {
             if let Some(p) = g.pel.get(&id) {
-                effects.push(xclaim_effect(
-                    key,
-                    gname,
-                    &p.consumer,
-                    id,
-                    p.delivery_time,
-                    p.delivery_count,
-                    g.last_id,
-                ));
+                effects.push(pending_effect(key, gname, id, p, g.last_id));
             }
             g.ack(id);
             deleted.push(id);
@@ -616,15 +592,7 @@ pub(super) fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
         if !justid {
             p.delivery_count += 1;
         }
-        effects.push(xclaim_effect(
-            key,
-            gname,
-            cname,
-            id,
-            now,
-            p.delivery_count,
-            last,
-        ));
+        effects.push(pending_effect(key, gname, id, p, last));
         claimed.push(id);
         count -= 1;
     }

@@ -225,6 +225,25 @@ pub(crate) fn xclaim_effect(
     ]
 }
 
+/// [`xclaim_effect`] of PEL entry `id` as it stands in `p`.
+pub(crate) fn pending_effect(
+    key: &Bytes,
+    group: &Bytes,
+    id: StreamId,
+    p: &shoal_keyspace::stream::Pending,
+    last_id: StreamId,
+) -> Vec<Bytes> {
+    xclaim_effect(
+        key,
+        group,
+        &p.consumer,
+        id,
+        p.delivery_time,
+        p.delivery_count,
+        last_id,
+    )
+}
+
 /// `XGROUP SETID key group last-id ENTRIESREAD n`.
 pub(crate) fn setid_effect(
     key: &Bytes,

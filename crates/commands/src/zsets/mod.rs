@@ -94,6 +94,25 @@ pub(crate) fn zset_and_out<'c>(
     ctx.typed_and_out(key, access, Value::as_zset_mut)
 }
 
+/// The reply of ZMSCORE, GEOHASH and GEOPOS: an array with, for each member
+/// `argv[2..]` of the sorted set at `argv[1]`, what `each` writes for its score
+/// (`None`: not a member, or no key). WRONGTYPE for another type.
+pub(crate) fn reply_member_scores(
+    ctx: &mut Ctx<'_>,
+    argv: &[bytes::Bytes],
+    mut each: impl FnMut(&mut ReplyWriter, Option<f64>),
+) {
+    let (z, out) = zset_and_out(ctx, &argv[1], Access::Read);
+    let z = match z {
+        Err(WrongType) => return out.error(crate::errors::WRONGTYPE),
+        Ok(z) => z,
+    };
+    out.array(argv.len() - 2);
+    for m in &argv[2..] {
+        each(out, z.as_ref().and_then(|z| z.score(m)));
+    }
+}
+
 /// The sorted set at `key`: `Ok(None)` if absent, `Err` if another type.
 pub(crate) fn get_zset<'c>(
     ctx: &'c mut Ctx<'_>,

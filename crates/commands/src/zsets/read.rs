@@ -39,18 +39,10 @@ pub(super) fn zscore(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
 }
 
 pub(super) fn zmscore(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
-    let (z, out) = zset_and_out(ctx, &argv[1], Access::Read);
-    let z = match z {
-        Err(WrongType) => return out.error(errors::WRONGTYPE),
-        Ok(z) => z,
-    };
-    out.array(argv.len() - 2);
-    for m in &argv[2..] {
-        match z.as_ref().and_then(|z| z.score(m)) {
-            Some(s) => out.double(s),
-            None => out.null(),
-        }
-    }
+    super::reply_member_scores(ctx, argv, |out, s| match s {
+        Some(s) => out.double(s),
+        None => out.null(),
+    });
 }
 
 pub(super) fn zrank(ctx: &mut Ctx<'_>, argv: &[Bytes]) {
