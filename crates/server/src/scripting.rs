@@ -63,10 +63,15 @@ pub struct Scripting {
 }
 
 impl Scripting {
-    pub fn refresh_function_counts(&self) {
-        let fe = self.functions.lock();
+    /// Every change of the function libraries goes through here: `f` runs on the
+    /// engine, and what is mirrored outside it (the counts, the library codes) is
+    /// refreshed under the same lock.
+    pub fn change_functions<R>(&self, f: impl FnOnce(&mut FunctionEngine) -> R) -> R {
+        let mut fe = self.functions.lock();
+        let r = f(&mut fe);
         *self.function_counts.lock() = (fe.libraries().len(), fe.function_count());
         *self.library_codes.lock() = fe.libraries().values().map(|l| l.code.clone()).collect();
+        r
     }
 }
 

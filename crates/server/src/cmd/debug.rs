@@ -142,8 +142,7 @@ fn reload(c: &mut SCtx, opts: &[Bytes]) {
             }
         });
         drop(all);
-        c.srv.scripting.functions.lock().flush();
-        c.srv.scripting.refresh_function_counts();
+        c.srv.scripting.change_functions(|fe| fe.flush());
     }
     let path = crate::persist::rdb_path(c.srv);
     // Redis 7.0 panics on a duplicated key under NOFLUSH without MERGE; Shoal

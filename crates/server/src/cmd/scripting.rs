@@ -241,8 +241,7 @@ fn function_restore(c: &mut SCtx, argv: &[Bytes]) {
         }
     };
     let codes: Vec<&[u8]> = codes.iter().map(|c| &c[..]).collect();
-    let r = c.srv.scripting.functions.lock().restore(&codes, policy);
-    c.srv.scripting.refresh_function_counts();
+    let r = c.srv.scripting.change_functions(|fe| fe.restore(&codes, policy));
     match r {
         Ok(()) => {
             propagate_as_is(c, argv);
@@ -274,8 +273,7 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
                     (replace, &argv[argv.len() - 1])
                 }
             };
-            let r = c.srv.scripting.functions.lock().load(code, replace);
-            c.srv.scripting.refresh_function_counts();
+            let r = c.srv.scripting.change_functions(|fe| fe.load(code, replace));
             match r {
                 Ok(name) => {
                     propagate_as_is(c, argv);
@@ -285,8 +283,7 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
             }
         }
         "delete" => {
-            let r = c.srv.scripting.functions.lock().delete(&argv[2]);
-            c.srv.scripting.refresh_function_counts();
+            let r = c.srv.scripting.change_functions(|fe| fe.delete(&argv[2]));
             match r {
                 Ok(()) => {
                     propagate_as_is(c, argv);
@@ -309,8 +306,7 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
                     .out
                     .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
             }
-            c.srv.scripting.functions.lock().flush();
-            c.srv.scripting.refresh_function_counts();
+            c.srv.scripting.change_functions(|fe| fe.flush());
             propagate_as_is(c, argv);
             c.out.ok();
         }
@@ -336,11 +332,11 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
         }
         "kill" => kill(c, true),
         "dump" => {
+            // From the mirrored codes: a running function holds the engine.
             let compression = c.srv.settings().rdbcompression;
-            let engine = c.srv.scripting.functions.lock();
-            let codes = engine.libraries().values().map(|l| &l.code[..]);
-            let payload = shoal_rdb::dump::functions_dump(codes, compression);
-            drop(engine);
+            let codes = c.srv.scripting.library_codes.lock().clone();
+            let payload =
+                shoal_rdb::dump::functions_dump(codes.iter().map(|c| &c[..]), compression);
             c.out.bulk(&payload);
         }
         "restore" => function_restore(c, argv),

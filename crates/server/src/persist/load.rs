@@ -180,11 +180,10 @@ pub fn load_from_with<R: BufRead>(
                 st.loaded += 1;
             }
             Item::Function(code) => {
-                let r = srv.scripting.functions.lock().load(&code, merge);
+                let r = srv.scripting.change_functions(|fe| fe.load(&code, merge));
                 if let Err(e) = r {
                     return Err(LoadError::Refused(format!("Failed loading library: {e}")));
                 }
-                srv.scripting.refresh_function_counts();
             }
         }
     }
