@@ -218,6 +218,10 @@ pub fn bgsave(srv: &Arc<Server>) -> Result<(), SaveError> {
     let s2 = srv.clone();
     let started = unix_ms();
     p.last_bgsave_try_ms.store(started, Relaxed);
+    // Held until the new save is registered: its completion (on the walker
+    // thread, `take` below) must not run before, or the save would stay
+    // "in progress" for ever.
+    let mut current = p.current.lock();
     // One serialising thread: the other cores stay with the clients.
     let h = save_to_file(
         srv,
@@ -257,7 +261,7 @@ pub fn bgsave(srv: &Arc<Server>) -> Result<(), SaveError> {
             p.rdb_saves.fetch_add(1, Relaxed);
             p.bgsave_started_ms.store(started, Relaxed);
             p.bgsave_in_progress.store(true, Relaxed);
-            *p.current.lock() = Some(h);
+            *current = Some(h);
             notice!("Background saving started");
             Ok(())
         }
