@@ -241,7 +241,10 @@ fn function_restore(c: &mut SCtx, argv: &[Bytes]) {
         }
     };
     let codes: Vec<&[u8]> = codes.iter().map(|c| &c[..]).collect();
-    let r = c.srv.scripting.change_functions(|fe| fe.restore(&codes, policy));
+    let r = c
+        .srv
+        .scripting
+        .change_functions(|fe| fe.restore(&codes, policy));
     match r {
         Ok(()) => {
             propagate_as_is(c, argv);
@@ -273,7 +276,10 @@ fn function(c: &mut SCtx, argv: &[Bytes]) {
                     (replace, &argv[argv.len() - 1])
                 }
             };
-            let r = c.srv.scripting.change_functions(|fe| fe.load(code, replace));
+            let r = c
+                .srv
+                .scripting
+                .change_functions(|fe| fe.load(code, replace));
             match r {
                 Ok(name) => {
                     propagate_as_is(c, argv);

@@ -262,12 +262,13 @@ fn spawn_snapshot(
     let temp_path = job.dir.join(&job.temp_name);
     let out = BufWriter::with_capacity(1 << 20, temp);
     let srv2 = srv.clone();
+    // Held until the handle is registered: `finish` (on the walker thread) clears
+    // it, and must not run first.
+    let mut current = a.rewrite.lock();
     match snapshot::start(srv, out, opts, on_cut, move |res| finish(&srv2, job, res)) {
         Ok(h) => {
             a.rewrites.fetch_add(1, Relaxed);
-            if !h.is_finished() {
-                *a.rewrite.lock() = Some(Arc::new(h));
-            }
+            *current = Some(Arc::new(h));
             notice!("Background append only file rewriting started");
             Ok(())
         }
