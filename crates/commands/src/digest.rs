@@ -235,8 +235,8 @@ mod tests {
         // then the same with `EXPIRE h 100`. Both encodings digest alike.
         use shoal_keyspace::hash::{Hash, Limits};
         let pairs = [("a", "1"), ("b", "hello"), ("c", "-5"), ("", "x y")];
-        let compact = Value::Hash(Hash::from_pairs(&Limits::default(), pairs));
-        let mut table = Hash::from_pairs(&Limits::default(), pairs);
+        let compact = Value::Hash(Hash::from_pairs(&Limits::HASH_DEFAULTS, pairs));
+        let mut table = Hash::from_pairs(&Limits::HASH_DEFAULTS, pairs);
         table.convert();
         let table = Value::Hash(table);
         for v in [&compact, &table] {

@@ -41,29 +41,30 @@ type Table = Dict<SmallBytes, SmallBytes>;
 /// Redis's `LISTPACK_MAX_SAFETY_SIZE`: a listpack never grows past 1 GB.
 const PACK_MAX_BYTES: usize = 1 << 30;
 
-/// When a compact hash must become a table (from `hash-max-listpack-*`).
+/// When a compact collection must take its big form: `*-max-listpack-entries`
+/// and `*-max-listpack-value` (hashes and sorted sets share the shape; see
+/// `zset::Limits`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Most fields a compact hash may hold.
+    /// Most entries (fields, members) the compact form may hold.
     pub max_entries: usize,
-    /// Longest field or value a compact hash may hold.
+    /// Longest field, value or member the compact form may hold.
     pub max_value: usize,
 }
 
 impl Limits {
+    /// The hash defaults of Redis 7.0 as Debian builds it (512 entries, 64 bytes).
+    pub const HASH_DEFAULTS: Limits = Limits {
+        max_entries: 512,
+        max_value: 64,
+    };
+
     /// From the configuration values (negative values read as 0).
     pub fn new(max_entries: i64, max_value: i64) -> Limits {
         Limits {
             max_entries: usize::try_from(max_entries).unwrap_or(0),
             max_value: usize::try_from(max_value).unwrap_or(0),
         }
-    }
-}
-
-impl Default for Limits {
-    /// Redis's defaults (512 entries, 64 bytes).
-    fn default() -> Self {
-        Limits::new(512, 64)
     }
 }
 

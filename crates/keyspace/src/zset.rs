@@ -34,22 +34,9 @@ use rand::Rng;
 use shoal_ds::smallbytes::SmallBytes;
 use tree::{Big, Item, Ordered};
 
-/// The listpack thresholds (`zset-max-listpack-entries` / `-value`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    pub max_entries: usize,
-    pub max_value: usize,
-}
-
-impl Limits {
-    /// From the configuration's values (negative ones read as 0).
-    pub fn new(max_entries: i64, max_value: i64) -> Limits {
-        Limits {
-            max_entries: usize::try_from(max_entries).unwrap_or(0),
-            max_value: usize::try_from(max_value).unwrap_or(0),
-        }
-    }
-}
+/// The listpack thresholds (`zset-max-listpack-entries` / `-value`): the same
+/// shape as a hash's.
+pub use crate::hash::Limits;
 
 #[derive(Clone, Debug)]
 enum Repr {

@@ -48,7 +48,7 @@ impl Default for Limits {
     /// Redis's defaults.
     fn default() -> Self {
         Limits {
-            hash: shoal_keyspace::hash::Limits::default(),
+            hash: shoal_keyspace::hash::Limits::HASH_DEFAULTS,
             zset: shoal_keyspace::ZLimits::new(128, 64),
             set_max_intset_entries: 512,
             list_fill: -2,

@@ -269,7 +269,7 @@ fn cases() -> Vec<Case> {
         Case {
             key,
             setup: vec![cmd_with(&[b"HSET", key.as_bytes()], &flat)],
-            value: Value::Hash(hash::Hash::from_pairs(&hash::Limits::default(), pairs)),
+            value: Value::Hash(hash::Hash::from_pairs(&hash::Limits::HASH_DEFAULTS, pairs)),
             same_bytes,
         }
     };

@@ -16,7 +16,7 @@ fn value_stays_small() {
     assert_eq!(std::mem::size_of::<Hash>(), 16);
     // Ten short pairs: one byte of header each.
     let h = Hash::from_pairs(
-        &Limits::default(),
+        &Limits::HASH_DEFAULTS,
         (0..10).map(|i| (format!("f{i}"), format!("v{i}"))),
     );
     assert_eq!(h.heap_bytes(), 50);
@@ -25,7 +25,7 @@ fn value_stays_small() {
 
 #[test]
 fn compact_keeps_insertion_order_and_updates_in_place() {
-    let lim = Limits::default();
+    let lim = Limits::HASH_DEFAULTS;
     let mut h = Hash::new();
     assert!(h.is_empty());
     assert!(h.set(b"a", b"1", &lim));
@@ -58,7 +58,7 @@ fn compact_keeps_insertion_order_and_updates_in_place() {
 
 #[test]
 fn integers_and_strings_are_told_apart() {
-    let lim = Limits::default();
+    let lim = Limits::HASH_DEFAULTS;
     let mut h = Hash::new();
     let items: &[&[u8]] = &[
         b"0",
@@ -145,7 +145,7 @@ fn converts_at_the_limits_and_never_back() {
 
 #[test]
 fn random_draws() {
-    let lim = Limits::default();
+    let lim = Limits::HASH_DEFAULTS;
     let mut rng = SmallRng::seed_from_u64(7);
     for big in [false, true] {
         let mut h = Hash::new();
