@@ -191,6 +191,10 @@ pub enum ExpireMode {
     /// A master drives expiry: hide logically expired keys from reads, keep them until
     /// the master's DEL arrives.
     HideOnly,
+    /// The commands of a replica's master link: no key is expired, the master's
+    /// stream says when (a key logically expired by this node's clock is still the
+    /// master's to change or delete).
+    Never,
 }
 
 /// The clock and expiry mode a command runs under. Redis reads the time once per
@@ -391,6 +395,9 @@ impl DbShard {
     /// Removes `key` if its TTL passed (in `Delete` mode). Returns whether the key is
     /// logically absent because of expiry.
     fn expire_if_needed(&mut self, db: usize, key: &[u8], now: Now, ev: &mut Events) -> bool {
+        if now.expire == ExpireMode::Never {
+            return false;
+        }
         let expired = match self.keys.get(key) {
             Some(e) => self.is_expired(key, e, now.ms),
             None => return false,

@@ -32,6 +32,10 @@ pub mod cflag {
     pub const TRACKING_NOLOOP: u32 = 1 << 14;
     /// CLIENT CACHING was given for the next command.
     pub const TRACKING_CACHING: u32 = 1 << 15;
+    /// A replica's link to this server (after PSYNC/SYNC).
+    pub const REPLICA: u32 = 1 << 16;
+    /// Our master's link (on a replica).
+    pub const MASTER: u32 = 1 << 17;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -165,6 +165,10 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
                     apply_reply_mode(&mut s, &mut out, before, mode_before);
                     parser.recycle(argv);
                     parser.set_auth_required(!s.authenticated);
+                    if s.sync.is_some() {
+                        // PSYNC/SYNC: the connection becomes a replica link.
+                        break 'conn;
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -264,6 +268,15 @@ pub async fn serve<S: Split>(srv: Arc<Server>, stream: S, info: Arc<ClientInfo>)
         }
     }
     crate::cmd::multi::forget_watches(&srv, &mut s);
+    if let Some(req) = s.sync.take() {
+        if aof_need > 0 {
+            srv.aof.wait_durable(aof_need).await;
+        }
+        if flush(&mut wr, &mut out, &info).await {
+            crate::repl::master::serve_replica(srv.clone(), rd, wr, info.clone(), rbuf, *req).await;
+        }
+        return;
+    }
     let _ = wr.shutdown().await;
 }
 

@@ -46,9 +46,23 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
     // an EXEC counts as a write when a write is queued (the save may have
     // failed after queuing).
     if srv.persist.misconf.load(Relaxed)
+        && !s.is_master
         && (writes(srv, e, argv) || top.spec.name == "ping" || queues_write(srv, s, top))
     {
         return reject(srv, s, out, Some(e), errors::MISCONF);
+    }
+    // Replication: min-replicas, read-only replica, stale data, loading.
+    if srv.repl.checks.load(Relaxed) && !s.is_master {
+        let write = writes(srv, e, argv) || queues_write(srv, s, top);
+        if let Some(msg) = crate::repl::refusal(
+            srv,
+            s.is_master,
+            write,
+            e.has(flag::STALE),
+            e.has(flag::LOADING),
+        ) {
+            return reject(srv, s, out, Some(e), msg);
+        }
     }
     // The checks below concern rare states (a transaction being queued, RESP2
     // subscribed mode, a busy script): one branch skips them all.
@@ -159,9 +173,12 @@ fn reject(srv: &Server, s: &mut Session, out: &mut ReplyWriter, e: Option<&Entry
     });
 }
 
-/// The clock and expiry mode commands run under.
-pub fn now_for(settings: &Settings, ms: i64) -> Now {
-    let expire = if settings.replica {
+/// The clock and expiry mode commands run under (`master_client`: a replica's
+/// master link, which never expires keys itself).
+pub fn now_for(settings: &Settings, ms: i64, master_client: bool) -> Now {
+    let expire = if master_client {
+        ExpireMode::Never
+    } else if settings.replica {
         ExpireMode::HideOnly
     } else {
         ExpireMode::Delete
@@ -221,7 +238,7 @@ pub fn call(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, e: &Entry
                 ks: &srv.ks,
                 locked,
                 db: s.db,
-                now: now_for(&s.settings, s.now_ms),
+                now: now_for(&s.settings, s.now_ms, s.is_master),
                 out: &mut *out,
                 ev: &mut s.ev,
                 settings: &s.settings,

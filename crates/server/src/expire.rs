@@ -31,7 +31,8 @@ pub async fn run(srv: Arc<Server>) {
             _ = shutdown.changed() => return,
             _ = tokio::time::sleep(period) => {}
         }
-        if !srv.hot.active_expire.load(Relaxed) {
+        // A replica deletes keys only when its master says so.
+        if !srv.hot.active_expire.load(Relaxed) || srv.repl.is_replica.load(Relaxed) {
             continue;
         }
         // Not while a script runs: it owns the keyspace, and time stands still

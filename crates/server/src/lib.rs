@@ -25,6 +25,7 @@ pub mod propagate;
 mod propagate_tests;
 pub mod pubsub;
 pub mod registry;
+pub mod repl;
 pub mod scripting;
 pub mod server;
 pub mod session;
@@ -219,6 +220,13 @@ async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {
         notice!("Running mode={mode}, port={port}.");
     }
     warning!("Server initialized");
+    // A replica by configuration: the role is set before loading, so that the
+    // RDB's replication info becomes the cached master.
+    let replicaof = srv.config.read().replicaof();
+    if let Some((host, port)) = &replicaof {
+        srv.repl.st.lock().master = Some(repl::replica::master_info(host.clone(), *port));
+        repl::set_role_flags(&srv, true);
+    }
     // As Redis 7.0: with appendonly yes only the AOF is read (a dump.rdb beside it
     // is ignored, even when no AOF exists yet).
     if !srv.config.read().bool("appendonly") && !persist::load::load_at_startup(&srv) {
@@ -255,6 +263,10 @@ async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {
         }
     }
     write_pidfile(&srv);
+    if replicaof.is_some() {
+        repl::replica::spawn(&srv);
+    }
+    tokio::spawn(repl::cron(srv.clone()));
     tokio::spawn(expire::run(srv.clone()));
     tokio::spawn(metrics::run(srv.clone()));
     tokio::spawn(persist::cron(srv.clone()));

@@ -226,6 +226,28 @@ impl Propagation {
         }
     }
 
+    /// Runs `f` holding the stream lock: bytes fed to a sink inside `f` take
+    /// their place in the stream's order (raw PING/GETACK to replicas).
+    pub fn with_stream_lock<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _st = self.streams.lock();
+        f()
+    }
+
+    /// Runs `f` at a full sync's cut, holding the stream lock, after forgetting
+    /// the replication stream's database: the first unit after the cut selects
+    /// its database, and no unit is fed while `f` attaches the replicas.
+    pub fn with_repl_cut<R>(&self, f: impl FnOnce() -> R) -> R {
+        let mut st = self.streams.lock();
+        st.selected[1] = None;
+        f()
+    }
+
+    /// The database the replication stream last selected (None: the next
+    /// command will be preceded by SELECT).
+    pub fn repl_selected_db(&self) -> Option<usize> {
+        self.streams.lock().selected[1]
+    }
+
     /// Emits this thread's unit in progress, if any, and empties it.
     pub fn emit(&self) {
         let ops = take_pending();

@@ -102,6 +102,8 @@ pub struct Server {
     /// Held by every running TCP accept loop of the current generation.
     pub listen_token: Mutex<Arc<()>>,
     pub persist: crate::persist::Persistence,
+    /// Replication: role, IDs, backlog, replicas, the link to our master.
+    pub repl: crate::repl::Replication,
 }
 
 pub fn unix_ms() -> i64 {
@@ -190,6 +192,7 @@ impl Server {
             listen_gen: watch::channel(0).0,
             listen_token: Mutex::new(Arc::new(())),
             persist: Default::default(),
+            repl: Default::default(),
         };
         srv.apply_config();
         Arc::new(srv)
@@ -243,7 +246,7 @@ impl Server {
             lazyfree_lazy_user_flush: cfg.bool("lazyfree-lazy-user-flush"),
             lazyfree_lazy_server_del: cfg.bool("lazyfree-lazy-server-del"),
             lazyfree_lazy_expire: cfg.bool("lazyfree-lazy-expire"),
-            replica: false,
+            replica: self.repl.is_replica.load(Relaxed),
             list_max_listpack_size: cfg.int("list-max-listpack-size"),
             hash_max_listpack_entries: cfg.int("hash-max-listpack-entries"),
             hash_max_listpack_value: cfg.int("hash-max-listpack-value"),
@@ -256,8 +259,15 @@ impl Server {
             rdbcompression: cfg.bool("rdbcompression"),
             sanitize_dump_payload: SanitizeDump::parse(&cfg.string("sanitize-dump-payload")),
         };
+        let backlog_size = cfg.int("repl-backlog-size").max(1) as usize;
         drop(cfg);
         crate::persist::update_misconf(self);
+        crate::repl::refresh_checks(self);
+        if let Some(b) = self.repl.st.lock().backlog.as_mut() {
+            if b.size() != backlog_size {
+                b.resize(backlog_size);
+            }
+        }
         *self.settings.write() = Arc::new(settings);
         self.settings_gen.fetch_add(1, Relaxed);
     }

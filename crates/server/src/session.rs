@@ -65,6 +65,13 @@ pub struct Session {
     pub script_busy: bool,
     /// Running the queued commands of EXEC (commands cannot suspend).
     pub in_exec: bool,
+    /// The master client of a replica: its stream is applied without replies,
+    /// read-only checks or expiry of its own.
+    pub is_master: bool,
+    /// What REPLCONF said before PSYNC.
+    pub replconf: crate::repl::master::ReplConf,
+    /// PSYNC/SYNC accepted: the connection becomes a replica link.
+    pub sync: Option<Box<crate::repl::master::SyncRequest>>,
 }
 
 /// A transaction being queued.
@@ -139,6 +146,9 @@ impl Session {
             in_script: false,
             script_busy: false,
             in_exec: false,
+            is_master: false,
+            replconf: Default::default(),
+            sync: None,
         }
     }
 

@@ -61,6 +61,9 @@ pub struct HandshakeConfig {
     pub timeout: u64,
     /// `repl-diskless-load` is not `disabled`: only changes the log text.
     pub diskless_load: bool,
+    /// The link to this master just dropped: Redis then logs "Reconnecting to
+    /// MASTER" instead of "Connecting to MASTER".
+    pub reconnect: bool,
 }
 
 /// The replication state kept from a previous master link (or synthesized
@@ -257,8 +260,14 @@ impl Handshake {
         self.state = State::Connecting;
         vec![
             notice(format!(
-                "Connecting to MASTER {}:{}",
-                self.cfg.master_host, self.cfg.master_port
+                "{} to MASTER {}:{}",
+                if self.cfg.reconnect {
+                    "Reconnecting"
+                } else {
+                    "Connecting"
+                },
+                self.cfg.master_host,
+                self.cfg.master_port
             )),
             notice("MASTER <-> REPLICA sync started"),
         ]

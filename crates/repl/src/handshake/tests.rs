@@ -15,6 +15,7 @@ fn cfg() -> HandshakeConfig {
         masterauth: None,
         timeout: 60_000,
         diskless_load: false,
+        reconnect: false,
     }
 }
 

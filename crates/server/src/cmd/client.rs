@@ -29,7 +29,7 @@ fn client(c: &mut SCtx, argv: &[Bytes]) {
             c.out.ok();
         }
         "info" => {
-            let line = client_line(c, &c.s.info);
+            let line = describe(c.srv, &c.s.info);
             c.out.verbatim("txt", format!("{line}\n").as_bytes());
         }
         "list" => list(c, argv),
@@ -109,6 +109,10 @@ fn client(c: &mut SCtx, argv: &[Bytes]) {
 fn kind_of(info: &ClientInfo) -> &'static str {
     if info.has_flag(cflag::MONITOR) {
         "monitor"
+    } else if info.has_flag(cflag::REPLICA) {
+        "replica"
+    } else if info.has_flag(cflag::MASTER) {
+        "master"
     } else if info.has_flag(cflag::PUBSUB) {
         "pubsub"
     } else {
@@ -132,12 +136,19 @@ fn is_kind(info: &ClientInfo, kind: &str) -> bool {
     match kind {
         // MONITOR clients count as normal ones for the filters, as in Redis.
         "normal" => matches!(kind_of(info), "normal" | "monitor"),
+        "master" | "replica" => kind_of(info) == kind,
         _ => false,
     }
 }
 
 fn flags_text(info: &ClientInfo) -> String {
     let mut f = String::new();
+    if info.has_flag(cflag::REPLICA) {
+        f.push('S');
+    }
+    if info.has_flag(cflag::MASTER) {
+        f.push('M');
+    }
     if info.has_flag(cflag::MONITOR) {
         f.push('O');
     }
@@ -174,8 +185,8 @@ fn flags_text(info: &ClientInfo) -> String {
     f
 }
 
-/// One CLIENT LIST line (without the newline).
-fn client_line(c: &SCtx, info: &Arc<ClientInfo>) -> String {
+/// One CLIENT LIST line (without the newline): also how the log names a client.
+pub fn describe(srv: &crate::server::Server, info: &Arc<ClientInfo>) -> String {
     let now = unix_ms();
     let name = info
         .name
@@ -185,8 +196,7 @@ fn client_line(c: &SCtx, info: &Arc<ClientInfo>) -> String {
         .unwrap_or_default();
     let cmd = match info.last_cmd.load(Relaxed) {
         0 => "NULL".to_string(),
-        id => c
-            .srv
+        id => srv
             .registry
             .entries
             .get(id - 1)
@@ -260,7 +270,7 @@ fn list(c: &mut SCtx, argv: &[Bytes]) {
         if ids.as_ref().is_some_and(|v| !v.contains(&info.id)) {
             continue;
         }
-        text.push_str(&client_line(c, &info));
+        text.push_str(&describe(c.srv, &info));
         text.push('\n');
     }
     c.out.verbatim("txt", text.as_bytes());

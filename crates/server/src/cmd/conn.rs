@@ -17,7 +17,6 @@ pub const HANDLERS: &[(&str, ServerHandler)] = &[
     ("hello", hello),
     ("time", time),
     ("lastsave", lastsave),
-    ("wait", wait),
 ];
 
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -198,7 +197,11 @@ fn hello(c: &mut SCtx, argv: &[Bytes]) {
         "standalone"
     });
     c.out.bulk_str("role");
-    c.out.bulk_str("master");
+    c.out.bulk_str(if c.srv.repl.is_replica.load(Relaxed) {
+        "replica"
+    } else {
+        "master"
+    });
     c.out.bulk_str("modules");
     c.out.array(0);
 }
@@ -214,29 +217,4 @@ fn time(c: &mut SCtx, _argv: &[Bytes]) {
 
 fn lastsave(c: &mut SCtx, _argv: &[Bytes]) {
     c.out.int(c.srv.lastsave.load(Relaxed));
-}
-
-/// WAIT numreplicas timeout: with no replicas, as Redis does, 0 at once when no
-/// replica is asked for, else after the timeout (0 = forever).
-fn wait(c: &mut SCtx, argv: &[Bytes]) {
-    let wanted = match args::int(&argv[1]) {
-        Ok(v) => v,
-        Err(e) => return c.out.error(e),
-    };
-    let timeout = match shoal_ds::num::parse_i64(&argv[2]) {
-        Some(v) if v < 0 => return c.out.error(errors::TIMEOUT_NEGATIVE),
-        Some(v) => v,
-        None => return c.out.error("ERR timeout is not an integer or out of range"),
-    };
-    if wanted <= 0 {
-        return c.out.int(0);
-    }
-    c.s.block = Some(Box::pin(async move {
-        if timeout > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(timeout as u64)).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-        crate::session::Deferred::Int(0)
-    }));
 }

@@ -551,23 +551,8 @@ fn stats_section(srv: &Server, out: &mut String) {
 }
 
 fn replication(srv: &Server, out: &mut String) {
-    let cfg = srv.config.read();
     out.push_str("# Replication\r\n");
-    field!(out, "role", "master");
-    field!(out, "connected_slaves", "0");
-    field!(out, "master_failover_state", "no-failover");
-    field!(out, "master_replid", "{}", srv.run_id);
-    field!(
-        out,
-        "master_replid2",
-        "0000000000000000000000000000000000000000"
-    );
-    field!(out, "master_repl_offset", "0");
-    field!(out, "second_repl_offset", "-1");
-    field!(out, "repl_backlog_active", "0");
-    field!(out, "repl_backlog_size", "{}", cfg.int("repl-backlog-size"));
-    field!(out, "repl_backlog_first_byte_offset", "0");
-    field!(out, "repl_backlog_histlen", "0");
+    out.push_str(&crate::repl::info_lines(srv));
 }
 
 fn cpu(out: &mut String) {

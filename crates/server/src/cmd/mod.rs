@@ -41,6 +41,7 @@ const FAMILIES: &[&[(&str, ServerHandler)]] = &[
     pubsub::HANDLERS,
     multi::HANDLERS,
     scripting::HANDLERS,
+    crate::repl::cmd::HANDLERS,
 ];
 
 pub fn handler(name: &str) -> Option<ServerHandler> {

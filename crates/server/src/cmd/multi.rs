@@ -184,6 +184,7 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
         let s = &mut *c.s;
         let info = s.info.clone();
         let settings = s.settings.clone();
+        let master = s.is_master;
         let locked = if all {
             srv.ks.lock_all()
         } else {
@@ -194,7 +195,7 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
             ks: &srv.ks,
             locked,
             db: s.db,
-            now: now_for(&settings, crate::server::unix_ms()),
+            now: now_for(&settings, crate::server::unix_ms(), master),
             out: &mut *c.out,
             ev: &mut s.ev,
             settings: &settings,
@@ -213,7 +214,7 @@ fn run_queue(c: &mut SCtx, queued: Vec<(usize, Vec<Bytes>)>) {
                 break;
             };
             info.last_cmd.store(e.id + 1, Relaxed);
-            ctx.now = now_for(&settings, crate::server::unix_ms());
+            ctx.now = now_for(&settings, crate::server::unix_ms(), master);
             ctx.dirty = 0;
             ctx.propagate = Propagate::AsIs;
             let expired_before = ctx.ev.expired.len();

@@ -15,10 +15,13 @@ use std::io::BufRead;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// What a load did.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct LoadStats {
     pub loaded: u64,
     pub expired: u64,
+    /// The replication aux fields (repl-stream-db, repl-id, repl-offset), when
+    /// the file has all three.
+    pub repl: Option<crate::repl::SaveInfo>,
 }
 
 #[derive(Debug)]
@@ -132,9 +135,13 @@ pub fn load_from_with<R: BufRead>(
     };
     let mut now_k = Now::new(now);
     now_k.lfu = lfu;
+    let mut repl = (None, None, None);
     while let Some(item) = rd.next_item().map_err(LoadError::Rdb)? {
         match item {
-            Item::Aux { key, value } => aux(&key, &value, now),
+            Item::Aux { key, value } => {
+                aux(&key, &value, now);
+                repl_aux(&mut repl, &key, &value);
+            }
             Item::SelectDb(d) => {
                 if d >= num_dbs {
                     return Err(LoadError::Refused(format!(
@@ -187,7 +194,27 @@ pub fn load_from_with<R: BufRead>(
             }
         }
     }
+    if let (Some(stream_db), Some(replid), Some(offset)) = repl {
+        st.repl = Some(crate::repl::SaveInfo {
+            stream_db,
+            replid,
+            offset,
+        });
+    }
     Ok((st, rd.into_inner()))
+}
+
+type ReplAux = (Option<usize>, Option<String>, Option<i64>);
+
+/// Collects the replication aux fields.
+fn repl_aux(repl: &mut ReplAux, key: &[u8], value: &[u8]) {
+    let text = String::from_utf8_lossy(value);
+    match key {
+        b"repl-stream-db" => repl.0 = text.parse().ok(),
+        b"repl-id" if value.len() == 40 => repl.1 = Some(text.into_owned()),
+        b"repl-offset" => repl.2 = text.parse().ok(),
+        _ => {}
+    }
 }
 
 fn aux(key: &[u8], value: &[u8], now_ms: i64) {
@@ -218,7 +245,10 @@ pub fn load_at_startup(srv: &Server) -> bool {
     let path = crate::persist::rdb_path(srv);
     let start = std::time::Instant::now();
     match load_rdb(srv, &path) {
-        Ok(_) => {
+        Ok(stats) => {
+            if let Some(info) = &stats.repl {
+                crate::repl::restore_from_rdb(srv, info);
+            }
             notice!(
                 "DB loaded from disk: {:.3} seconds",
                 start.elapsed().as_secs_f64()

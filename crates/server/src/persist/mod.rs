@@ -212,6 +212,16 @@ fn save_to_file(
 
 /// BGSAVE: starts a background save (the caller may lock every shard).
 pub fn bgsave(srv: &Arc<Server>) -> Result<(), SaveError> {
+    bgsave_with(srv, || {}, |_| {})
+}
+
+/// [`bgsave`] with a hook run inside the cut (a full sync attaches its replicas
+/// there) and one run after the save ended (`true`: the file is in place).
+pub fn bgsave_with(
+    srv: &Arc<Server>,
+    on_cut: impl FnOnce(),
+    after: impl FnOnce(bool) + Send + 'static,
+) -> Result<(), SaveError> {
     let p = &srv.persist;
     let dirty_at_cut = Arc::new(AtomicU64::new(0));
     let d2 = dirty_at_cut.clone();
@@ -226,8 +236,12 @@ pub fn bgsave(srv: &Arc<Server>) -> Result<(), SaveError> {
     let h = save_to_file(
         srv,
         1,
-        || d2.store(crate::stats::totals().dirty, Relaxed),
+        || {
+            d2.store(crate::stats::totals().dirty, Relaxed);
+            on_cut();
+        },
         move |res| {
+            let ok = res.is_ok();
             let p = &s2.persist;
             let h = p.current.lock().take();
             let secs = (unix_ms() - started) / 1000;
@@ -254,6 +268,7 @@ pub fn bgsave(srv: &Arc<Server>) -> Result<(), SaveError> {
             }
             p.bgsave_in_progress.store(false, Relaxed);
             update_misconf(&s2);
+            after(ok);
         },
     );
     match h {

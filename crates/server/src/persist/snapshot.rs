@@ -249,6 +249,8 @@ struct Cut {
     counts: Vec<(u64, u64)>,
     functions: Vec<bytes::Bytes>,
     used_mem: u64,
+    /// The replication aux fields at the cut (a master with a backlog, a replica).
+    repl: Option<crate::repl::SaveInfo>,
 }
 
 /// Takes the cut and starts the walker (see the module doc). `on_cut` runs
@@ -375,6 +377,12 @@ where
             counts,
             functions,
             used_mem: crate::memory::used_memory(),
+            // An AOF preamble carries no replication info, as in Redis.
+            repl: if opts.aof_base {
+                None
+            } else {
+                crate::repl::save_info(srv)
+            },
         };
         // The walker waits on this channel: it cannot have gone.
         let _ = tx.send(cut);
@@ -404,6 +412,7 @@ fn walk<W: Write + Send>(
         &mut head,
         opts.write.compression,
         cut.used_mem,
+        cut.repl.as_ref(),
         opts.aof_base,
         &cut.functions,
     );
@@ -541,12 +550,14 @@ fn walk_shards<W: Write>(
 }
 
 /// What every RDB image of Shoal's starts with after the header: the aux fields
-/// Redis 7.0.15 writes when no replication is involved (redis-ver, redis-bits,
-/// ctime, used-mem, aof-base), then a FUNCTION2 record per library.
+/// Redis 7.0.15 writes (redis-ver, redis-bits, ctime, used-mem, then with a
+/// replication history repl-stream-db, repl-id, repl-offset, then aof-base),
+/// then a FUNCTION2 record per library.
 pub fn write_head<C: AsRef<[u8]>>(
     head: &mut Vec<u8>,
     compress: bool,
     used_mem: u64,
+    repl: Option<&crate::repl::SaveInfo>,
     aof_base: bool,
     functions: &[C],
 ) {
@@ -559,6 +570,11 @@ pub fn write_head<C: AsRef<[u8]>>(
         (crate::server::unix_ms() / 1000).to_string().as_bytes(),
     );
     aux(head, b"used-mem", used_mem.to_string().as_bytes());
+    if let Some(r) = repl {
+        aux(head, b"repl-stream-db", r.stream_db.to_string().as_bytes());
+        aux(head, b"repl-id", r.replid.as_bytes());
+        aux(head, b"repl-offset", r.offset.to_string().as_bytes());
+    }
     aux(head, b"aof-base", if aof_base { b"1" } else { b"0" });
     for code in functions {
         encode::write_function(head, code.as_ref(), compress);

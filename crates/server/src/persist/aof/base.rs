@@ -67,6 +67,7 @@ fn write_rdb(srv: &Server, out: &mut impl Write) -> io::Result<()> {
         &mut buf,
         opts.compression,
         crate::memory::used_memory(),
+        None,
         true,
         &codes,
     );

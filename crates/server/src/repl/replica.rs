@@ -1,0 +1,750 @@
+//! The replica's side: the link task that follows our master.
+//!
+//! One task per REPLICAOF generation ([`super::Replication::gen`]): connect,
+//! drive the handshake machine (`shoal_repl::Handshake`), then either receive
+//! the RDB payload (to a temp file renamed to `dbfilename`, as Redis does with
+//! `repl-diskless-load disabled`; or straight into the loader for the other
+//! modes), flush and load it with clients answered LOADING, or continue
+//! partially; then apply the master's stream. Commands run through dispatch as
+//! the *master client* (a session with `is_master`: no replies, no READONLY,
+//! no expiry of its own) and the applied bytes are fed, unchanged, to our
+//! backlog and sub-replicas. `REPLCONF ACK <offset>` goes back every second and
+//! on GETACK. When the link drops, the master's ID and our offset are cached so
+//! that the next connection asks for a partial resync; the task retries every
+//! second until REPLICAOF changes the generation.
+
+use super::{backlog_size, LinkState, MasterInfo};
+use crate::client::{cflag, ClientInfo};
+use crate::dispatch::dispatch;
+use crate::server::{unix_ms, Server};
+use crate::session::Session;
+use crate::{notice, warning};
+use bytes::BytesMut;
+use shoal_repl::{
+    Action, Backlog, CachedMaster, EofScan, EofScanner, Event, Handshake, HandshakeConfig,
+    LogLevel, PayloadFraming, RdbStart,
+};
+use std::io::Write;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Whether the task of generation `gen` is still the current one.
+fn current(srv: &Server, gen: u64) -> bool {
+    srv.repl.gen.load(Relaxed) == gen && !*srv.shutdown_rx().borrow()
+}
+
+/// Starts the link task of the current generation (on a worker runtime, where
+/// commands run).
+pub fn spawn(srv: &Arc<Server>) {
+    let gen = srv.repl.gen.load(Relaxed);
+    let s2 = srv.clone();
+    srv.spawn_connection(link_task(s2, gen));
+}
+
+async fn link_task(srv: Arc<Server>, gen: u64) {
+    let mut reconnect = false;
+    while current(&srv, gen) {
+        let was_up = run_once(&srv, gen, reconnect).await;
+        if !current(&srv, gen) {
+            return;
+        }
+        // A link that was up reconnects at once (Redis: "Reconnecting to
+        // MASTER"); failed attempts retry once a second.
+        reconnect = was_up;
+        if !was_up {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+fn set_state(srv: &Server, gen: u64, state: LinkState) {
+    let mut st = srv.repl.st.lock();
+    if srv.repl.gen.load(Relaxed) != gen {
+        return;
+    }
+    if let Some(m) = st.master.as_mut() {
+        m.state = state;
+    }
+}
+
+fn log_action(level: LogLevel, text: &str) {
+    match level {
+        LogLevel::Verbose => crate::verbose!("{text}"),
+        LogLevel::Notice => notice!("{text}"),
+        LogLevel::Warning => warning!("{text}"),
+    }
+}
+
+/// What the handshake ended with.
+enum Outcome {
+    Full(RdbStart, Vec<u8>),
+    Continue {
+        replid: shoal_repl::ReplId,
+        reploff: i64,
+        new_replid: Option<shoal_repl::ReplId>,
+        rest: Vec<u8>,
+    },
+}
+
+/// One connection to the master, from connect to the link dropping. Returns
+/// whether the link got to the streaming state.
+async fn run_once(srv: &Arc<Server>, gen: u64, reconnect: bool) -> bool {
+    let (host, port, cached) = {
+        let st = srv.repl.st.lock();
+        match &st.master {
+            Some(m) => (m.host.clone(), m.port, m.cached),
+            None => return false,
+        }
+    };
+    let (cfg, timeout) = {
+        let c = srv.config.read();
+        let announce_port = c.int("replica-announce-port");
+        let listening_port = if announce_port > 0 {
+            announce_port as u16
+        } else {
+            srv.tcp_port.load(Relaxed) as u16
+        };
+        let opt = |name: &str| {
+            let v = c.string(name);
+            (!v.is_empty()).then(|| v.into_bytes())
+        };
+        let timeout = c.int("repl-timeout").max(1) as u64;
+        (
+            HandshakeConfig {
+                master_host: host.clone(),
+                master_port: port,
+                listening_port,
+                announce_ip: opt("replica-announce-ip"),
+                masteruser: opt("masteruser"),
+                masterauth: opt("masterauth"),
+                timeout: timeout * 1000,
+                diskless_load: c.string("repl-diskless-load") != "disabled",
+                reconnect,
+            },
+            timeout,
+        )
+    };
+    let clock = std::time::Instant::now();
+    let now = || clock.elapsed().as_millis() as u64;
+    let mut hs = Handshake::new(cfg, cached);
+    for a in hs.handle(now(), Event::Start) {
+        if let Action::Log(l, t) = a {
+            log_action(l, &t);
+        }
+    }
+    set_state(srv, gen, LinkState::Connecting);
+    let conn = tokio::time::timeout(
+        Duration::from_secs(timeout),
+        TcpStream::connect((host.as_str(), port)),
+    )
+    .await;
+    let mut sock = match conn {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            perform_logs(hs.handle(now(), Event::ConnectFailed(io_reason(&e))));
+            set_state(srv, gen, LinkState::Connect);
+            return false;
+        }
+        Err(_) => {
+            perform_logs(hs.handle(now(), Event::ConnectFailed("Connection timed out".into())));
+            set_state(srv, gen, LinkState::Connect);
+            return false;
+        }
+    };
+    if srv.config.read().bool("repl-disable-tcp-nodelay") {
+        let _ = sock.set_nodelay(false);
+    } else {
+        let _ = sock.set_nodelay(true);
+    }
+    set_state(srv, gen, LinkState::Handshake);
+    let mut actions = hs.handle(now(), Event::Connected);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let outcome = 'hs: loop {
+        for a in std::mem::take(&mut actions) {
+            match a {
+                Action::Send(b) => {
+                    if sock.write_all(&b).await.is_err() {
+                        actions = hs.handle(now(), Event::Closed);
+                        continue 'hs;
+                    }
+                }
+                Action::Log(l, t) => log_action(l, &t),
+                Action::DiscardCachedMaster => discard_cached(srv, gen),
+                Action::StartRdb(start) => {
+                    break 'hs Some(Outcome::Full(start, std::mem::take(&mut buf)))
+                }
+                Action::Continue {
+                    replid,
+                    reploff,
+                    new_replid,
+                } => {
+                    break 'hs Some(Outcome::Continue {
+                        replid,
+                        reploff,
+                        new_replid,
+                        rest: std::mem::take(&mut buf),
+                    })
+                }
+                Action::Abort => break 'hs None,
+            }
+        }
+        if hs.is_finished() {
+            break None;
+        }
+        // Lines already buffered first.
+        match shoal_repl::handshake::take_line(&mut buf) {
+            Ok(Some(line)) => {
+                if hs.is_transferring() {
+                    set_state(srv, gen, LinkState::Sync);
+                }
+                actions = hs.handle(now(), Event::Line(line));
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                warning!("{e}");
+                break None;
+            }
+        }
+        if !current(srv, gen) {
+            break None;
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        tokio::select! {
+            r = sock.read(&mut chunk) => match r {
+                Ok(0) | Err(_) => actions = hs.handle(now(), Event::Closed),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            },
+            _ = tick.tick() => actions = hs.handle(now(), Event::Tick),
+        }
+    };
+    let Some(outcome) = outcome else {
+        set_state(srv, gen, LinkState::Connect);
+        return false;
+    };
+    let (rest, db) = match outcome {
+        Outcome::Full(start, rest) => {
+            match receive_and_load(srv, gen, &mut sock, start, rest, timeout).await {
+                Some(rest) => (rest, 0),
+                None => {
+                    set_state(srv, gen, LinkState::Connect);
+                    return false;
+                }
+            }
+        }
+        Outcome::Continue {
+            replid,
+            reploff,
+            new_replid,
+            rest,
+        } => match continue_partial(srv, gen, replid, reploff, new_replid) {
+            Some(db) => (rest, db),
+            None => return false,
+        },
+    };
+    stream(srv, gen, sock, rest, db, timeout, &host, port).await;
+    true
+}
+
+fn perform_logs(actions: Vec<Action>) {
+    for a in actions {
+        if let Action::Log(l, t) = a {
+            log_action(l, &t);
+        }
+    }
+}
+
+/// The OS error text the way Redis prints it ("Connection refused").
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn discard_cached(srv: &Server, gen: u64) {
+    let mut st = srv.repl.st.lock();
+    if srv.repl.gen.load(Relaxed) != gen {
+        return;
+    }
+    if let Some(m) = st.master.as_mut() {
+        if m.cached.take().is_some() {
+            notice!("Discarding previously cached master state.");
+        }
+    }
+}
+
+/// A full sync: this replica's history ends (sub-replicas disconnected, backlog
+/// freed), the payload is read and loaded. Returns the stream bytes read past
+/// the payload, or None if the sync failed.
+async fn receive_and_load(
+    srv: &Arc<Server>,
+    gen: u64,
+    sock: &mut TcpStream,
+    start: RdbStart,
+    mut rest: Vec<u8>,
+    timeout: u64,
+) -> Option<Vec<u8>> {
+    {
+        let mut st = srv.repl.st.lock();
+        if srv.repl.gen.load(Relaxed) != gen {
+            return None;
+        }
+        for r in st.replicas.drain(..) {
+            r.info.kill();
+        }
+        st.backlog = None;
+        if let Some(m) = st.master.as_mut() {
+            m.state = LinkState::Sync;
+            m.sync_total = match start.framing {
+                PayloadFraming::Sized(n) => n as i64,
+                PayloadFraming::EofMark(_) => -1,
+            };
+            m.sync_read = 0;
+            m.sync_last_io_ms = unix_ms();
+        }
+    }
+    let dir = std::path::PathBuf::from(".");
+    let temp = dir.join(format!(
+        "temp-{}.{}.rdb",
+        unix_ms() / 1000,
+        std::process::id()
+    ));
+    let mut file = match std::fs::File::create(&temp) {
+        Ok(f) => std::io::BufWriter::with_capacity(1 << 20, f),
+        Err(e) => {
+            warning!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}");
+            return None;
+        }
+    };
+    let mut out = Vec::with_capacity(64 << 10);
+    let mut got: u64 = 0;
+    let mut scanner = match start.framing {
+        PayloadFraming::EofMark(mark) => Some(EofScanner::new(mark)),
+        PayloadFraming::Sized(_) => None,
+    };
+    let mut chunk = vec![0u8; 64 << 10];
+    let mut pending = std::mem::take(&mut rest);
+    let tail = loop {
+        // Take what is buffered first.
+        if !pending.is_empty() {
+            let data = std::mem::take(&mut pending);
+            match (&mut scanner, start.framing) {
+                (Some(sc), _) => {
+                    out.clear();
+                    let r = sc.feed(&data, &mut out);
+                    got += out.len() as u64;
+                    if file.write_all(&out).is_err() {
+                        warning!("Failed trying to write the temp DB to disk");
+                        let _ = std::fs::remove_file(&temp);
+                        return None;
+                    }
+                    if let EofScan::Done { rest } = r {
+                        break rest;
+                    }
+                }
+                (None, PayloadFraming::Sized(n)) => {
+                    let need = (n - got) as usize;
+                    let take = need.min(data.len());
+                    if file.write_all(&data[..take]).is_err() {
+                        warning!("Failed trying to write the temp DB to disk");
+                        let _ = std::fs::remove_file(&temp);
+                        return None;
+                    }
+                    got += take as u64;
+                    if got == n {
+                        break data[take..].to_vec();
+                    }
+                }
+                (None, PayloadFraming::EofMark(_)) => {
+                    unreachable!("scanner exists for EOF framing")
+                }
+            }
+            update_progress(srv, gen, got);
+        } else if let PayloadFraming::Sized(0) = start.framing {
+            break Vec::new();
+        }
+        if !current(srv, gen) {
+            let _ = std::fs::remove_file(&temp);
+            return None;
+        }
+        let r = tokio::time::timeout(Duration::from_secs(timeout), sock.read(&mut chunk)).await;
+        match r {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                warning!("I/O error trying to sync with MASTER: connection lost");
+                let _ = std::fs::remove_file(&temp);
+                return None;
+            }
+            Ok(Ok(n)) => pending.extend_from_slice(&chunk[..n]),
+            Err(_) => {
+                warning!("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
+                let _ = std::fs::remove_file(&temp);
+                return None;
+            }
+        }
+    };
+    if file.flush().is_err() || file.get_ref().sync_all().is_err() {
+        warning!("Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization");
+        let _ = std::fs::remove_file(&temp);
+        return None;
+    }
+    drop(file);
+    let s2 = srv.clone();
+    let loaded = tokio::task::spawn_blocking(move || load_payload(&s2, gen, &temp, start))
+        .await
+        .unwrap_or(false);
+    loaded.then_some(tail)
+}
+
+fn update_progress(srv: &Server, gen: u64, got: u64) {
+    let mut st = srv.repl.st.lock();
+    if srv.repl.gen.load(Relaxed) != gen {
+        return;
+    }
+    if let Some(m) = st.master.as_mut() {
+        m.sync_read = got as i64;
+        m.sync_last_io_ms = unix_ms();
+    }
+}
+
+/// Replaces the dataset with the payload in `temp` (a blocking thread): the file
+/// becomes `dbfilename`, clients get LOADING meanwhile, the AOF (if on) is
+/// rewritten afterwards.
+fn load_payload(srv: &Arc<Server>, gen: u64, temp: &std::path::Path, start: RdbStart) -> bool {
+    let path = crate::persist::rdb_path(srv);
+    let aof_on = srv.aof.enabled.load(Relaxed);
+    if aof_on {
+        crate::persist::aof::stop(srv);
+    }
+    // No save or rewrite may run over the swap of the dataset.
+    crate::persist::kill_bgsave(srv);
+    if let Err(e) = std::fs::rename(temp, &path) {
+        warning!(
+            "Failed trying to rename the temp DB into {path} in MASTER <-> REPLICA synchronization: {e}"
+        );
+        let _ = std::fs::remove_file(temp);
+        return false;
+    }
+    srv.repl.loading.store(true, Relaxed);
+    super::refresh_checks(srv);
+    notice!("MASTER <-> REPLICA sync: Flushing old data");
+    let lazy = srv.config.read().bool("replica-lazy-flush");
+    srv.exclusive(|| {
+        let mut taken = Vec::new();
+        let mut all = srv.ks.lock_all();
+        all.for_each_shard(|_, s| {
+            for d in s.dbs.iter_mut() {
+                if lazy {
+                    taken.push(d.take());
+                } else {
+                    d.clear();
+                }
+            }
+        });
+        drop(all);
+        if !taken.is_empty() {
+            shoal_keyspace::lazyfree::free_later(taken);
+        }
+    });
+    srv.scripting.change_functions(|fe| fe.flush());
+    notice!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let r = crate::persist::load::load_rdb(srv, &path);
+    srv.repl.loading.store(false, Relaxed);
+    super::refresh_checks(srv);
+    if let Err(e) = r {
+        warning!("Failed trying to load the MASTER synchronization DB from disk, check server logs. ({e})");
+        return false;
+    }
+    {
+        let c = srv.config.read();
+        if c.bool("rdb-del-sync-files") && c.save_params().is_empty() && !c.bool("appendonly") {
+            notice!("Removing the RDB file obtained from the master. This replica has no persistence enabled.");
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    {
+        let mut st = srv.repl.st.lock();
+        if srv.repl.gen.load(Relaxed) != gen {
+            return false;
+        }
+        let mut rng = rand::thread_rng();
+        match start.replid {
+            Some(id) => st.ids.replid = id,
+            None => st.ids.change_replid(&mut rng),
+        }
+        st.ids.clear_replid2();
+        let off = start.offset.max(0);
+        st.offset = off;
+        st.backlog = Some(Backlog::new(backlog_size(srv), off));
+        if let Some(m) = st.master.as_mut() {
+            m.reploff = off;
+            m.read_reploff = off;
+            m.stream_db = 0;
+            m.cached = None;
+        }
+    }
+    notice!("MASTER <-> REPLICA sync: Finished with success");
+    if aof_on {
+        let s2 = srv.clone();
+        std::thread::spawn(move || crate::persist::aof::rewrite::enable(&s2, false));
+    }
+    true
+}
+
+/// `+CONTINUE`: adopt the master's ID (keeping ours as the secondary one, and
+/// telling sub-replicas by disconnecting them) and resume at `reploff`.
+/// Returns the stream's selected database.
+fn continue_partial(
+    srv: &Server,
+    gen: u64,
+    replid: shoal_repl::ReplId,
+    reploff: i64,
+    new_replid: Option<shoal_repl::ReplId>,
+) -> Option<usize> {
+    let mut st = srv.repl.st.lock();
+    if srv.repl.gen.load(Relaxed) != gen {
+        return None;
+    }
+    if let Some(new) = new_replid {
+        st.ids.shift_to(new, reploff);
+        for r in st.replicas.drain(..) {
+            r.info.kill();
+        }
+    } else if st.ids.replid != replid {
+        st.ids.replid = replid;
+    }
+    let keep = st
+        .backlog
+        .as_ref()
+        .is_some_and(|b| b.master_repl_offset() == reploff);
+    if !keep {
+        st.backlog = Some(Backlog::new(backlog_size(srv), reploff));
+    }
+    st.offset = reploff;
+    let m = st.master.as_mut()?;
+    m.reploff = reploff;
+    m.read_reploff = reploff;
+    m.cached = None;
+    Some(m.stream_db)
+}
+
+/// Applies the master's stream until the link drops or REPLICAOF changes it.
+#[allow(clippy::too_many_arguments)]
+async fn stream(
+    srv: &Arc<Server>,
+    gen: u64,
+    sock: TcpStream,
+    rest: Vec<u8>,
+    db: usize,
+    timeout: u64,
+    host: &str,
+    port: u16,
+) {
+    let (mut rd, mut wr) = sock.into_split();
+    let now = unix_ms();
+    let info = Arc::new(ClientInfo::new(
+        srv.clients.next_id(),
+        format!("{host}:{port}"),
+        String::new(),
+        -1,
+        now,
+    ));
+    info.set_flag(cflag::MASTER, true);
+    srv.clients.add(info.clone());
+    let mut s = Session::new(
+        info.clone(),
+        srv.settings(),
+        srv.settings_gen.load(Relaxed),
+        true,
+    );
+    s.is_master = true;
+    s.db = db;
+    let mut reploff = {
+        let mut st = srv.repl.st.lock();
+        let off = st.master.as_ref().map_or(0, |m| m.reploff);
+        if let Some(m) = st.master.as_mut() {
+            m.state = LinkState::Connected;
+            m.last_io_ms = now;
+            m.down_since_ms = 0;
+        }
+        off
+    };
+    srv.repl.link_up.store(true, Relaxed);
+    super::refresh_checks(srv);
+    let mut parser = shoal_resp::RequestParser::new(shoal_resp::Limits {
+        max_bulk_len: usize::MAX >> 1,
+        max_query_buf: usize::MAX >> 1,
+    });
+    let mut out = shoal_resp::ReplyWriter::new(shoal_resp::Proto::Resp2);
+    let mut rbuf = BytesMut::from(&rest[..]);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut shutdown = srv.shutdown_rx();
+    let mut last_io = now;
+    let ack = |off: i64| {
+        let o = off.to_string();
+        shoal_repl::encode_command(&[b"REPLCONF", b"ACK", o.as_bytes()])
+    };
+    let mut lost = true;
+    if wr.write_all(&ack(reploff)).await.is_err() {
+        lost = true;
+    } else {
+        'link: loop {
+            // Apply every complete command buffered.
+            if !rbuf.is_empty() {
+                let raw = bytes::Bytes::copy_from_slice(&rbuf);
+                let start_len = rbuf.len();
+                let mut applied = 0usize;
+                loop {
+                    let before = rbuf.len();
+                    let argv = match parser.parse(&mut rbuf) {
+                        Ok(Some(argv)) => argv,
+                        Ok(None) => break,
+                        Err(e) => {
+                            warning!("Protocol error from MASTER: {e}");
+                            break 'link;
+                        }
+                    };
+                    let used = before - rbuf.len();
+                    if argv.is_empty() {
+                        applied += used;
+                        continue;
+                    }
+                    if is_getack(&argv) {
+                        // The ACK names what was applied before this command.
+                        let off = reploff + applied as i64;
+                        if wr.write_all(&ack(off)).await.is_err() {
+                            break 'link;
+                        }
+                    } else {
+                        apply(srv, &mut s, &mut out, &argv).await;
+                    }
+                    applied += used;
+                    parser.recycle(argv);
+                }
+                debug_assert_eq!(start_len - rbuf.len(), applied);
+                if applied > 0 {
+                    reploff += applied as i64;
+                    let mut st = srv.repl.st.lock();
+                    if srv.repl.gen.load(Relaxed) != gen {
+                        lost = false;
+                        break 'link;
+                    }
+                    st.feed(&raw[..applied]);
+                    if let Some(m) = st.master.as_mut() {
+                        m.reploff = reploff;
+                        m.read_reploff = reploff + rbuf.len() as i64;
+                        m.stream_db = s.db;
+                    }
+                }
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            tokio::select! {
+                _ = info.kill_notify.notified() => break 'link,
+                _ = shutdown.changed() => { lost = false; break 'link; }
+                r = rd.read(&mut chunk) => match r {
+                    Ok(0) | Err(_) => break 'link,
+                    Ok(n) => {
+                        rbuf.extend_from_slice(&chunk[..n]);
+                        last_io = unix_ms();
+                        let total = info.tot_net_in.load(Relaxed);
+                        info.tot_net_in.store(total + n as u64, Relaxed);
+                        let mut st = srv.repl.st.lock();
+                        if let Some(m) = st.master.as_mut() {
+                            m.last_io_ms = last_io;
+                            m.read_reploff = reploff + rbuf.len() as i64;
+                        }
+                    }
+                },
+                _ = tick.tick() => {
+                    if !current(srv, gen) {
+                        lost = false;
+                        break 'link;
+                    }
+                    if unix_ms() - last_io > timeout as i64 * 1000 {
+                        warning!("MASTER timeout: no data nor PING received...");
+                        break 'link;
+                    }
+                    if wr.write_all(&ack(reploff)).await.is_err() {
+                        break 'link;
+                    }
+                }
+            }
+        }
+    }
+    srv.clients.remove(info.id);
+    crate::cmd::multi::forget_watches(srv, &mut s);
+    let mut st = srv.repl.st.lock();
+    if srv.repl.gen.load(Relaxed) != gen {
+        return;
+    }
+    srv.repl.link_up.store(false, Relaxed);
+    let replid = st.ids.replid;
+    if let Some(m) = st.master.as_mut() {
+        if lost {
+            warning!("Connection with master lost.");
+            notice!("Caching the disconnected master state.");
+        }
+        m.cached = Some(CachedMaster {
+            replid,
+            reploff: m.reploff,
+        });
+        m.state = LinkState::Connect;
+        m.down_since_ms = unix_ms();
+    }
+    drop(st);
+    super::refresh_checks(srv);
+}
+
+fn is_getack(argv: &[bytes::Bytes]) -> bool {
+    argv.len() >= 2
+        && argv[0].eq_ignore_ascii_case(b"replconf")
+        && argv[1].eq_ignore_ascii_case(b"getack")
+}
+
+/// Runs one command of the master's stream (replies discarded).
+async fn apply(
+    srv: &Arc<Server>,
+    s: &mut Session,
+    out: &mut shoal_resp::ReplyWriter,
+    argv: &[bytes::Bytes],
+) {
+    // A script running on this replica owns the keyspace: wait for it.
+    let mut waited = 0u32;
+    while !srv.gate.enter() {
+        srv.gate.wait(Duration::from_millis(100)).await;
+        waited += 1;
+        if waited > 100_000 {
+            return;
+        }
+    }
+    s.now_ms = unix_ms();
+    dispatch(srv, s, out, argv);
+    srv.gate.leave();
+    out.buf.clear();
+    let _ = out.take_error_codes();
+}
+
+/// The state a server turned replica starts from (REPLICAOF at run time,
+/// `replicaof` at start-up): our own history as a cached master, so a partial
+/// resync is possible with a master that shares it.
+pub fn master_info(host: String, port: u16) -> MasterInfo {
+    MasterInfo {
+        host,
+        port,
+        state: LinkState::Connect,
+        last_io_ms: 0,
+        down_since_ms: 0,
+        reploff: 0,
+        read_reploff: 0,
+        cached: None,
+        stream_db: 0,
+        sync_total: 0,
+        sync_read: 0,
+        sync_last_io_ms: 0,
+    }
+}
