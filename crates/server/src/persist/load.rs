@@ -246,13 +246,13 @@ pub fn load_at_startup(srv: &Server) -> bool {
     let start = std::time::Instant::now();
     match load_rdb(srv, &path) {
         Ok(stats) => {
-            if let Some(info) = &stats.repl {
-                crate::repl::restore_from_rdb(srv, info);
-            }
             notice!(
                 "DB loaded from disk: {:.3} seconds",
                 start.elapsed().as_secs_f64()
             );
+            if let Some(info) = &stats.repl {
+                crate::repl::restore_from_rdb(srv, info);
+            }
             srv.dirty_at_save
                 .store(crate::stats::totals().dirty, Relaxed);
             true

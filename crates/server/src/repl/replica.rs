@@ -594,13 +594,13 @@ async fn stream(
         lost = true;
     } else {
         'link: loop {
-            // Apply every complete command buffered.
+            // Apply every complete command buffered. The parser keeps a partial
+            // command inside itself, so what a command used is measured by its
+            // encoding: masters (Redis's and ours) send canonical RESP multibulk,
+            // which is also what goes on to our backlog and sub-replicas.
             if !rbuf.is_empty() {
-                let raw = bytes::Bytes::copy_from_slice(&rbuf);
-                let start_len = rbuf.len();
-                let mut applied = 0usize;
+                let mut applied: Vec<u8> = Vec::new();
                 loop {
-                    let before = rbuf.len();
                     let argv = match parser.parse(&mut rbuf) {
                         Ok(Some(argv)) => argv,
                         Ok(None) => break,
@@ -609,35 +609,33 @@ async fn stream(
                             break 'link;
                         }
                     };
-                    let used = before - rbuf.len();
                     if argv.is_empty() {
-                        applied += used;
                         continue;
                     }
+                    let before = applied.len();
+                    shoal_resp::put_command(&mut applied, argv.iter().map(|a| &a[..]));
                     if is_getack(&argv) {
                         // The ACK names what was applied before this command.
-                        let off = reploff + applied as i64;
+                        let off = reploff + before as i64;
                         if wr.write_all(&ack(off)).await.is_err() {
                             break 'link;
                         }
                     } else {
                         apply(srv, &mut s, &mut out, &argv).await;
                     }
-                    applied += used;
                     parser.recycle(argv);
                 }
-                debug_assert_eq!(start_len - rbuf.len(), applied);
-                if applied > 0 {
-                    reploff += applied as i64;
+                if !applied.is_empty() {
+                    reploff += applied.len() as i64;
                     let mut st = srv.repl.st.lock();
                     if srv.repl.gen.load(Relaxed) != gen {
                         lost = false;
                         break 'link;
                     }
-                    st.feed(&raw[..applied]);
+                    st.feed(&applied);
                     if let Some(m) = st.master.as_mut() {
                         m.reploff = reploff;
-                        m.read_reploff = reploff + rbuf.len() as i64;
+                        m.read_reploff = reploff;
                         m.stream_db = s.db;
                     }
                 }
@@ -656,7 +654,7 @@ async fn stream(
                         let mut st = srv.repl.st.lock();
                         if let Some(m) = st.master.as_mut() {
                             m.last_io_ms = last_io;
-                            m.read_reploff = reploff + rbuf.len() as i64;
+                            m.read_reploff += n as i64;
                         }
                     }
                 },
