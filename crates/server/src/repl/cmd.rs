@@ -61,7 +61,7 @@ fn replicaof(c: &mut SCtx, argv: &[Bytes]) {
 pub fn set_master(srv: &std::sync::Arc<crate::server::Server>, host: String, port: u16) {
     {
         let mut st = srv.repl.st.lock();
-        srv.repl.gen.fetch_add(1, Relaxed);
+        srv.repl.next_gen();
         let prev = st.master.take();
         let replid = st.ids.replid;
         let mut info = replica::master_info(host.clone(), port);
@@ -111,7 +111,7 @@ pub fn unset_master(srv: &std::sync::Arc<crate::server::Server>, who: &str) {
         let Some(m) = st.master.take() else {
             return;
         };
-        srv.repl.gen.fetch_add(1, Relaxed);
+        srv.repl.next_gen();
         if m.state == LinkState::Connected {
             warning!("Connection with master lost.");
             notice!("Caching the disconnected master state.");

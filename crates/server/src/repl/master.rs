@@ -25,7 +25,7 @@ use bytes::{Bytes, BytesMut};
 use parking_lot::Mutex;
 use shoal_repl::{psync_decide, PsyncDecision, ReplId};
 use std::io::Write;
-use std::sync::atomic::{AtomicI64, AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -78,6 +78,9 @@ pub struct ReplicaLink {
     pub ack_ms: AtomicI64,
     pub capa_eof: bool,
     q: Mutex<Queue>,
+    /// Bytes taken from the queue and being written (they count against the
+    /// output buffer limits until the socket took them).
+    inflight: AtomicUsize,
     pub wake: Notify,
     /// The job's pieces, set when the replica waits for a full sync.
     pieces: Mutex<Option<mpsc::Sender<Piece>>>,
@@ -115,7 +118,7 @@ impl ReplicaLink {
             return;
         }
         q.buf.extend_from_slice(bytes);
-        let len = q.buf.len() as u64;
+        let len = (q.buf.len() + self.inflight.load(Relaxed)) as u64;
         let now = unix_ms();
         let mut over = self.hard > 0 && len > self.hard;
         if self.soft > 0 && len > self.soft {
@@ -200,6 +203,7 @@ pub async fn serve_replica<R, W>(
         ack_ms: AtomicI64::new(unix_ms()),
         capa_eof: req.conf.capa_eof,
         q: Mutex::new(Queue::default()),
+        inflight: AtomicUsize::new(0),
         wake: Notify::new(),
         pieces: Mutex::new(None),
         hard: cobl.hard,
@@ -475,6 +479,7 @@ async fn stream<R, W>(
         let out = link.take();
         if !out.is_empty() {
             link.info.obuf.store(out.len(), Relaxed);
+            link.inflight.store(out.len(), Relaxed);
             let w = tokio::select! {
                 _ = link.info.kill_notify.notified() => return,
                 _ = shutdown.changed() => return,
@@ -484,6 +489,7 @@ async fn stream<R, W>(
                 return;
             }
             link.info.obuf.store(0, Relaxed);
+            link.inflight.store(0, Relaxed);
             let total = link.info.tot_net_out.load(Relaxed);
             link.info
                 .tot_net_out

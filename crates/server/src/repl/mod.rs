@@ -162,6 +162,8 @@ pub struct Replication {
     pub min_to_write: AtomicUsize,
     /// Bumped by REPLICAOF: link tasks of an older generation stop.
     pub gen: AtomicU64,
+    /// Wakes link tasks when `gen` changes (see [`Replication::next_gen`]).
+    pub gen_changed: tokio::sync::Notify,
     /// Bumped on every REPLCONF ACK (WAIT waits on it).
     pub acks: tokio::sync::watch::Sender<u64>,
     /// Unix ms of the last PING sent to replicas.
@@ -195,12 +197,22 @@ impl Default for Replication {
             serve_stale: AtomicBool::new(true),
             min_to_write: AtomicUsize::new(0),
             gen: AtomicU64::new(0),
+            gen_changed: tokio::sync::Notify::new(),
             acks: tokio::sync::watch::channel(0).0,
             last_ping_ms: AtomicI64::new(0),
             sync_full: AtomicU64::new(0),
             sync_partial_ok: AtomicU64::new(0),
             sync_partial_err: AtomicU64::new(0),
         }
+    }
+}
+
+impl Replication {
+    /// Starts a new link generation (REPLICAOF): the running link task stops at
+    /// once, wherever it waits.
+    pub fn next_gen(&self) {
+        self.gen.fetch_add(1, Relaxed);
+        self.gen_changed.notify_waiters();
     }
 }
 

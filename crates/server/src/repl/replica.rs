@@ -55,7 +55,10 @@ async fn link_task(srv: Arc<Server>, gen: u64) {
         // MASTER"); failed attempts retry once a second.
         reconnect = was_up;
         if !was_up {
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            tokio::select! {
+                _ = srv.repl.gen_changed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
         }
     }
 }
@@ -215,6 +218,7 @@ async fn run_once(srv: &Arc<Server>, gen: u64, reconnect: bool) -> bool {
         }
         let mut chunk = [0u8; 16 * 1024];
         tokio::select! {
+            _ = srv.repl.gen_changed.notified() => break None,
             r = sock.read(&mut chunk) => match r {
                 Ok(0) | Err(_) => actions = hs.handle(now(), Event::Closed),
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
@@ -373,7 +377,13 @@ async fn receive_and_load(
             let _ = std::fs::remove_file(&temp);
             return None;
         }
-        let r = tokio::time::timeout(Duration::from_secs(timeout), sock.read(&mut chunk)).await;
+        let r = tokio::select! {
+            _ = srv.repl.gen_changed.notified() => {
+                let _ = std::fs::remove_file(&temp);
+                return None;
+            }
+            r = tokio::time::timeout(Duration::from_secs(timeout), sock.read(&mut chunk)) => r,
+        };
         match r {
             Ok(Ok(0)) | Ok(Err(_)) => {
                 warning!("I/O error trying to sync with MASTER: connection lost");
@@ -642,6 +652,7 @@ async fn stream(
             }
             let mut chunk = [0u8; 16 * 1024];
             tokio::select! {
+                _ = srv.repl.gen_changed.notified() => { lost = false; break 'link; }
                 _ = info.kill_notify.notified() => break 'link,
                 _ = shutdown.changed() => { lost = false; break 'link; }
                 r = rd.read(&mut chunk) => match r {
