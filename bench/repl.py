@@ -127,12 +127,12 @@ class Conn:
         return dict(l.split(":", 1) for l in text.splitlines() if ":" in l)
 
 
-def cpu_seconds(pid):
+def cpu_seconds(pid, only_children=False):
     """utime + stime of `pid` plus those of its reaped children (cutime + cstime)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     # fields[0] is field 3 (state); utime, stime, cutime, cstime are fields 14-17
-    return sum(int(x) for x in fields[11:15]) / CLK_TCK
+    return sum(int(x) for x in fields[13 if only_children else 11:15]) / CLK_TCK
 
 
 def children(pid):
@@ -220,9 +220,13 @@ class Pair:
         idle_pss = pss_bytes(mpid)
         peak = idle_pss
         mcpu0, rcpu0 = cpu_seconds(mpid), cpu_seconds(rpid)
+        mchild0 = cpu_seconds(mpid, only_children=True)
         t0 = time.monotonic()
         deadline = t0 + timeout
-        reply = self.r.call("REPLICAOF", "127.0.0.1", self.master.port)
+        try:
+            reply = self.r.call("REPLICAOF", "127.0.0.1", self.master.port)
+        except RespError as e:
+            reply = f"-{e}"
         if reply != b"OK":
             raise RuntimeError(f"REPLICAOF: {reply!r}")
         state, started = {}, None
@@ -258,6 +262,8 @@ class Pair:
             "sync_started_s": started,  # first seen master_sync_in_progress:1 (None: too quick)
             "master_cpu_s": cpu_seconds(mpid) - mcpu0,
             "replica_cpu_s": cpu_seconds(rpid) - rcpu0,
+            # the part of master_cpu_s spent in forked children (Redis's RDB child)
+            "master_child_cpu_s": cpu_seconds(mpid, only_children=True) - mchild0,
             "master_idle_pss": idle_pss,
             "master_peak_pss": peak,
             "master_peak_over_idle": peak / idle_pss if idle_pss else None,
@@ -401,10 +407,12 @@ def measure(name, binary, args):
     res = {"sync": {}, "lag": {}}
     errors = []
     for i, mode in enumerate(args.sync_modes):
-        pair = None
+        pair, step = None, "start"
         try:
             pair = Pair(name, binary, mode, args)
+            step = "DEBUG POPULATE"
             pair.populate()
+            step = "sync"
             r = pair.sync()
             res["sync"][mode] = r
             say(f"  sync diskless={mode}: {r['sync_s']:.3f} s, master cpu "
@@ -416,6 +424,7 @@ def measure(name, binary, args):
                 for p, n in ((16, args.n_p16), (1, args.n_p1)):
                     if not n:
                         continue
+                    step = f"lag P{p}"
                     r = pair.lag(p, n)
                     res["lag"][f"P{p}"] = r
                     say(f"  lag P{p}: {r['rps']:,.0f} rps, time lag p50 "
@@ -427,7 +436,7 @@ def measure(name, binary, args):
                         + (f", {r['full_syncs_during']} full resync(s) during the load!"
                            if r["full_syncs_during"] else ""))
         except Exception as e:  # noqa: BLE001 - report and go on
-            msg = f"diskless={mode}: {type(e).__name__}: {e}"
+            msg = f"diskless={mode}: {step}: {type(e).__name__}: {e}"
             say(f"  FAILED: {msg}")
             errors.append(msg)
         finally:
