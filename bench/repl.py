@@ -315,6 +315,7 @@ class Pair:
                "-c", str(args.clients), "-P", str(pipeline), "-n", str(requests),
                "-r", str(args.keyspace), "-d", str(args.value_size), "--csv"]
         mcpu0, rcpu0 = cpu_seconds(mpid), cpu_seconds(rpid)
+        own0 = sum(os.times()[:2])
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         th.start()
@@ -330,6 +331,7 @@ class Pair:
                 time.sleep(0.01)
             wall = time.monotonic() - t0
             mcpu1, rcpu1 = cpu_seconds(mpid), cpu_seconds(rpid)
+            own = sum(os.times()[:2]) - own0
         finally:
             stop.set()
             th.join(timeout=args.timeout + 5)
@@ -366,6 +368,8 @@ class Pair:
             "master_cpu_us_per_op": (mcpu1 - mcpu0) * 1e6 / requests,
             "replica_cpu_us_per_op": (rcpu1 - rcpu0) * 1e6 / requests,
             "catch_up_s": catch_up,
+            # CPU this script spent sampling (its share of the 2 cores is taken from the pair)
+            "sampler_cpu_s": own,
             # a replica dropped and resynchronised during the load shows here
             "full_syncs_during": int(stats1.get("sync_full", 0)) - int(stats0.get("sync_full", 0)),
             "partial_syncs_during": (int(stats1.get("sync_partial_ok", 0))
