@@ -80,13 +80,15 @@ class Server:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                tail = self.log_tail()  # before stop() removes the directory
                 self.stop()
-                raise RuntimeError(f"{binary} exited ({self.proc.returncode}): {self.log_tail()}")
+                raise RuntimeError(f"{binary} exited ({self.proc.returncode}): {tail}")
             if ping(self.port):
                 return
             time.sleep(0.05)
+        tail = self.log_tail()
         self.stop()
-        raise RuntimeError(f"{binary} did not answer PING in 15 s: {self.log_tail()}")
+        raise RuntimeError(f"{binary} did not answer PING in 15 s: {tail}")
 
     def log_tail(self, n=10):
         try:
