@@ -32,6 +32,7 @@
 
 pub mod cmd;
 pub mod master;
+pub mod payload;
 pub mod replica;
 
 use crate::propagate::{target, Sink};

@@ -21,10 +21,8 @@ use crate::session::Session;
 use crate::{notice, warning};
 use bytes::BytesMut;
 use shoal_repl::{
-    Action, Backlog, CachedMaster, EofScan, EofScanner, Event, Handshake, HandshakeConfig,
-    LogLevel, PayloadFraming, RdbStart,
+    Action, Backlog, CachedMaster, Event, Handshake, HandshakeConfig, LogLevel, RdbStart,
 };
-use std::io::Write;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +30,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Whether the task of generation `gen` is still the current one.
-fn current(srv: &Server, gen: u64) -> bool {
+pub(super) fn current(srv: &Server, gen: u64) -> bool {
     srv.repl.gen.load(Relaxed) == gen && !*srv.shutdown_rx().borrow()
 }
 
@@ -232,7 +230,7 @@ async fn run_once(srv: &Arc<Server>, gen: u64, reconnect: bool) -> bool {
     };
     let (rest, db) = match outcome {
         Outcome::Full(start, rest) => {
-            match receive_and_load(srv, gen, &mut sock, start, rest, timeout).await {
+            match super::payload::receive_and_load(srv, gen, &mut sock, start, rest, timeout).await {
                 Some(rest) => (rest, 0),
                 None => {
                     set_state(srv, gen, LinkState::Connect);
@@ -281,229 +279,6 @@ fn discard_cached(srv: &Server, gen: u64) {
             notice!("Discarding previously cached master state.");
         }
     }
-}
-
-/// A full sync: this replica's history ends (sub-replicas disconnected, backlog
-/// freed), the payload is read and loaded. Returns the stream bytes read past
-/// the payload, or None if the sync failed.
-async fn receive_and_load(
-    srv: &Arc<Server>,
-    gen: u64,
-    sock: &mut TcpStream,
-    start: RdbStart,
-    mut rest: Vec<u8>,
-    timeout: u64,
-) -> Option<Vec<u8>> {
-    {
-        let mut st = srv.repl.st.lock();
-        if srv.repl.gen.load(Relaxed) != gen {
-            return None;
-        }
-        for r in st.replicas.drain(..) {
-            r.info.kill();
-        }
-        st.backlog = None;
-        if let Some(m) = st.master.as_mut() {
-            m.state = LinkState::Sync;
-            m.sync_total = match start.framing {
-                PayloadFraming::Sized(n) => n as i64,
-                PayloadFraming::EofMark(_) => -1,
-            };
-            m.sync_read = 0;
-            m.sync_last_io_ms = unix_ms();
-        }
-    }
-    let dir = std::path::PathBuf::from(".");
-    let temp = dir.join(format!(
-        "temp-{}.{}.rdb",
-        unix_ms() / 1000,
-        std::process::id()
-    ));
-    let mut file = match std::fs::File::create(&temp) {
-        Ok(f) => std::io::BufWriter::with_capacity(1 << 20, f),
-        Err(e) => {
-            warning!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}");
-            return None;
-        }
-    };
-    let mut out = Vec::with_capacity(64 << 10);
-    let mut got: u64 = 0;
-    let mut scanner = match start.framing {
-        PayloadFraming::EofMark(mark) => Some(EofScanner::new(mark)),
-        PayloadFraming::Sized(_) => None,
-    };
-    let mut chunk = vec![0u8; 64 << 10];
-    let mut pending = std::mem::take(&mut rest);
-    let tail = loop {
-        // Take what is buffered first.
-        if !pending.is_empty() {
-            let data = std::mem::take(&mut pending);
-            match (&mut scanner, start.framing) {
-                (Some(sc), _) => {
-                    out.clear();
-                    let r = sc.feed(&data, &mut out);
-                    got += out.len() as u64;
-                    if file.write_all(&out).is_err() {
-                        warning!("Failed trying to write the temp DB to disk");
-                        let _ = std::fs::remove_file(&temp);
-                        return None;
-                    }
-                    if let EofScan::Done { rest } = r {
-                        break rest;
-                    }
-                }
-                (None, PayloadFraming::Sized(n)) => {
-                    let need = (n - got) as usize;
-                    let take = need.min(data.len());
-                    if file.write_all(&data[..take]).is_err() {
-                        warning!("Failed trying to write the temp DB to disk");
-                        let _ = std::fs::remove_file(&temp);
-                        return None;
-                    }
-                    got += take as u64;
-                    if got == n {
-                        break data[take..].to_vec();
-                    }
-                }
-                (None, PayloadFraming::EofMark(_)) => {
-                    unreachable!("scanner exists for EOF framing")
-                }
-            }
-            update_progress(srv, gen, got);
-        } else if let PayloadFraming::Sized(0) = start.framing {
-            break Vec::new();
-        }
-        if !current(srv, gen) {
-            let _ = std::fs::remove_file(&temp);
-            return None;
-        }
-        let r = tokio::select! {
-            _ = srv.repl.gen_changed.notified() => {
-                let _ = std::fs::remove_file(&temp);
-                return None;
-            }
-            r = tokio::time::timeout(Duration::from_secs(timeout), sock.read(&mut chunk)) => r,
-        };
-        match r {
-            Ok(Ok(0)) | Ok(Err(_)) => {
-                warning!("I/O error trying to sync with MASTER: connection lost");
-                let _ = std::fs::remove_file(&temp);
-                return None;
-            }
-            Ok(Ok(n)) => pending.extend_from_slice(&chunk[..n]),
-            Err(_) => {
-                warning!("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
-                let _ = std::fs::remove_file(&temp);
-                return None;
-            }
-        }
-    };
-    if file.flush().is_err() || file.get_ref().sync_all().is_err() {
-        warning!("Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization");
-        let _ = std::fs::remove_file(&temp);
-        return None;
-    }
-    drop(file);
-    let s2 = srv.clone();
-    let loaded = tokio::task::spawn_blocking(move || load_payload(&s2, gen, &temp, start))
-        .await
-        .unwrap_or(false);
-    loaded.then_some(tail)
-}
-
-fn update_progress(srv: &Server, gen: u64, got: u64) {
-    let mut st = srv.repl.st.lock();
-    if srv.repl.gen.load(Relaxed) != gen {
-        return;
-    }
-    if let Some(m) = st.master.as_mut() {
-        m.sync_read = got as i64;
-        m.sync_last_io_ms = unix_ms();
-    }
-}
-
-/// Replaces the dataset with the payload in `temp` (a blocking thread): the file
-/// becomes `dbfilename`, clients get LOADING meanwhile, the AOF (if on) is
-/// rewritten afterwards.
-fn load_payload(srv: &Arc<Server>, gen: u64, temp: &std::path::Path, start: RdbStart) -> bool {
-    let path = crate::persist::rdb_path(srv);
-    let aof_on = srv.aof.enabled.load(Relaxed);
-    if aof_on {
-        crate::persist::aof::stop(srv);
-    }
-    // No save or rewrite may run over the swap of the dataset.
-    crate::persist::kill_bgsave(srv);
-    if let Err(e) = std::fs::rename(temp, &path) {
-        warning!(
-            "Failed trying to rename the temp DB into {path} in MASTER <-> REPLICA synchronization: {e}"
-        );
-        let _ = std::fs::remove_file(temp);
-        return false;
-    }
-    srv.repl.loading.store(true, Relaxed);
-    super::refresh_checks(srv);
-    notice!("MASTER <-> REPLICA sync: Flushing old data");
-    let lazy = srv.config.read().bool("replica-lazy-flush");
-    srv.exclusive(|| {
-        let mut taken = Vec::new();
-        let mut all = srv.ks.lock_all();
-        all.for_each_shard(|_, s| {
-            for d in s.dbs.iter_mut() {
-                if lazy {
-                    taken.push(d.take());
-                } else {
-                    d.clear();
-                }
-            }
-        });
-        drop(all);
-        if !taken.is_empty() {
-            shoal_keyspace::lazyfree::free_later(taken);
-        }
-    });
-    srv.scripting.change_functions(|fe| fe.flush());
-    notice!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let r = crate::persist::load::load_rdb(srv, &path);
-    srv.repl.loading.store(false, Relaxed);
-    super::refresh_checks(srv);
-    if let Err(e) = r {
-        warning!("Failed trying to load the MASTER synchronization DB from disk, check server logs. ({e})");
-        return false;
-    }
-    {
-        let c = srv.config.read();
-        if c.bool("rdb-del-sync-files") && c.save_params().is_empty() && !c.bool("appendonly") {
-            notice!("Removing the RDB file obtained from the master. This replica has no persistence enabled.");
-            let _ = std::fs::remove_file(&path);
-        }
-    }
-    {
-        let mut st = srv.repl.st.lock();
-        if srv.repl.gen.load(Relaxed) != gen {
-            return false;
-        }
-        let mut rng = rand::thread_rng();
-        match start.replid {
-            Some(id) => st.ids.replid = id,
-            None => st.ids.change_replid(&mut rng),
-        }
-        st.ids.clear_replid2();
-        let off = start.offset.max(0);
-        st.offset = off;
-        st.backlog = Some(Backlog::new(backlog_size(srv), off));
-        if let Some(m) = st.master.as_mut() {
-            m.reploff = off;
-            m.read_reploff = off;
-            m.stream_db = 0;
-            m.cached = None;
-        }
-    }
-    notice!("MASTER <-> REPLICA sync: Finished with success");
-    if aof_on {
-        let s2 = srv.clone();
-        std::thread::spawn(move || crate::persist::aof::rewrite::enable(&s2, false));
-    }
-    true
 }
 
 /// `+CONTINUE`: adopt the master's ID (keeping ours as the secondary one, and
