@@ -102,6 +102,8 @@ pub struct Server {
     /// Held by every running TCP accept loop of the current generation.
     pub listen_token: Mutex<Arc<()>>,
     pub persist: crate::persist::Persistence,
+    /// maxmemory eviction: its configuration, pool and statistics.
+    pub evict: crate::evict::Evictor,
 }
 
 pub fn unix_ms() -> i64 {
@@ -190,6 +192,7 @@ impl Server {
             listen_gen: watch::channel(0).0,
             listen_token: Mutex::new(Arc::new(())),
             persist: Default::default(),
+            evict: Default::default(),
         };
         srv.apply_config();
         Arc::new(srv)
@@ -233,6 +236,7 @@ impl Server {
             .store(cfg.notify_keyspace_events(), Relaxed);
         h.busy_reply_threshold_ms
             .store(cfg.int("busy-reply-threshold"), Relaxed);
+        self.evict.configure(&cfg);
         let policy = cfg.string("maxmemory-policy");
         let settings = Settings {
             proto_max_bulk_len: cfg.int("proto-max-bulk-len"),
