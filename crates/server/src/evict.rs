@@ -268,6 +268,9 @@ pub struct Evictor {
     base: Instant,
     /// A background task is evicting (after a command spent its budget).
     background: AtomicBool,
+    /// The last eviction attempt ended over the limit with nothing to evict
+    /// (Redis's `pre_command_oom_state`, which scripts consult).
+    last_failed: AtomicBool,
 }
 
 impl Default for Evictor {
@@ -288,6 +291,7 @@ impl Default for Evictor {
             exceeded_total_us: AtomicU64::new(0),
             base: Instant::now(),
             background: AtomicBool::new(false),
+            last_failed: AtomicBool::new(false),
         }
     }
 }
@@ -322,6 +326,10 @@ impl Evictor {
 
     /// Records whether memory is over the limit, for the exceeded-time statistics.
     fn note(&self, outcome: Outcome) {
+        let failed = outcome == Outcome::Fail;
+        if self.last_failed.load(Relaxed) != failed {
+            self.last_failed.store(failed, Relaxed);
+        }
         if outcome == Outcome::Ok {
             if self.exceeded_since_us.load(Relaxed) != 0 {
                 let since = self.exceeded_since_us.swap(0, Relaxed);
@@ -362,6 +370,14 @@ pub fn not_counted_for_evict(srv: &Server) -> u64 {
     srv.aof.buffer_len()
 }
 
+/// Whether a script starting now runs in the OOM state: the last eviction
+/// attempt (the one before the script's command) could not get under the limit,
+/// and memory is still over it. Its first write may then not be deny-oom.
+pub fn script_oom(srv: &Server) -> bool {
+    let max = srv.evict.maxmemory.load(Relaxed);
+    max > 0 && srv.evict.last_failed.load(Relaxed) && over_limit(srv, max)
+}
+
 /// Whether memory, less what is not counted, is over `max`.
 fn over_limit(srv: &Server, max: u64) -> bool {
     let used = crate::memory::used_memory();
@@ -384,10 +400,12 @@ fn before_command_slow(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter
     crate::dispatch::refresh_settings(srv, s);
     // Not for the AOF being loaded, nor while a script owns the keyspace (a
     // command bypassing the gate, or answered BUSY).
-    if s.info.id == AOF_CLIENT_ID || s.script_busy || !srv.gate.entered() {
-        return false;
-    }
-    if !server_may_evict(srv, s.settings.replica) {
+    if s.info.id == AOF_CLIENT_ID
+        || s.script_busy
+        || !srv.gate.entered()
+        || !server_may_evict(srv, s.settings.replica)
+    {
+        srv.evict.last_failed.store(false, Relaxed);
         return false;
     }
     let mut ev = Events {
