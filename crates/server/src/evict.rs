@@ -129,7 +129,10 @@ impl Policy {
     pub fn volatile(self) -> bool {
         matches!(
             self,
-            Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl
+            Policy::VolatileLru
+                | Policy::VolatileLfu
+                | Policy::VolatileRandom
+                | Policy::VolatileTtl
         )
     }
 
@@ -305,8 +308,10 @@ impl Evictor {
             Policy::parse(&cfg.string("maxmemory-policy")).index(),
             Relaxed,
         );
-        self.samples
-            .store(cfg.int("maxmemory-samples").clamp(1, 1 << 16) as u32, Relaxed);
+        self.samples.store(
+            cfg.int("maxmemory-samples").clamp(1, 1 << 16) as u32,
+            Relaxed,
+        );
         self.tenacity.store(
             cfg.int("maxmemory-eviction-tenacity").clamp(0, 100) as u32,
             Relaxed,
