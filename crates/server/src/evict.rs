@@ -696,13 +696,17 @@ fn continue_in_background(srv: &Arc<Server>) {
     };
     let srv = srv.clone();
     rt.spawn(async move {
-        let mut shutdown = srv.shutdown_rx();
+        let shutdown = srv.shutdown_rx();
         loop {
-            tokio::select! {
-                _ = shutdown.changed() => break,
-                _ = tokio::time::sleep(Duration::from_millis(1)) => {}
+            // Like Redis's timer of period 0: again as soon as the thread's other
+            // tasks had their turn.
+            tokio::task::yield_now().await;
+            if *shutdown.borrow() {
+                break;
             }
             if !srv.gate.enter() {
+                // A script runs: wait for its end.
+                tokio::time::sleep(Duration::from_millis(1)).await;
                 continue;
             }
             let mut ev = Events {
