@@ -11,7 +11,9 @@
 //! out of keys (or `noeviction`) makes the command fail with the OOM error if it
 //! is flagged deny-oom, a script that may write (a shebang without `no-writes` or
 //! `allow-oom`, a function without those flags) or, inside MULTI, anything but
-//! EXEC, DISCARD, QUIT and RESET. Nothing is evicted from inside a script's
+//! EXEC, DISCARD, QUIT and RESET. A script starting in that state without
+//! `allow-oom` may not make a deny-oom command its first write ([`script_oom`],
+//! checked by the script host). Nothing is evicted from inside a script's
 //! `redis.call` or EXEC's queue (they go through `dispatch::call`, not
 //! `dispatch`), while an exclusive section (a script) runs, for the AOF loading
 //! client, while clients are paused (the dataset must stay still), or on a replica
@@ -402,6 +404,11 @@ pub fn before_command(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter)
 
 #[cold]
 fn before_command_slow(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter) -> bool {
+    // The common case under a limit: one reading of the memory counters.
+    if !over_limit(srv, srv.evict.maxmemory.load(Relaxed)) {
+        srv.evict.note(Outcome::Ok);
+        return false;
+    }
     crate::dispatch::refresh_settings(srv, s);
     // Not for the AOF being loaded, nor while a script owns the keyspace (a
     // command bypassing the gate, or answered BUSY).
