@@ -395,3 +395,30 @@ fn evictions_propagate_as_del_units() {
         }
     }
 }
+
+/// An evicted key counts as modified: a transaction WATCHing it fails.
+#[test]
+fn eviction_fails_watchers() {
+    for bin in servers() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = start(bin, dir.path(), &["--maxmemory-policy", "allkeys-random"]);
+        let mut c = s.client();
+        for i in 0..40 {
+            assert_eq!(set(&mut c, &format!("k{i}"), None), "OK");
+        }
+        let mut w = s.client();
+        let keys: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        let mut watch = vec!["WATCH"];
+        watch.extend(keys.iter().map(|k| k.as_str()));
+        assert_eq!(cmd(&mut w, &watch), "OK");
+        // Half the data over the limit: the next command evicts.
+        let used = info_u64(&mut c, "used_memory");
+        let max = (used - 20 * VALUE as u64).to_string();
+        assert_eq!(cmd(&mut c, &["CONFIG", "SET", "maxmemory", &max]), "OK");
+        cmd(&mut c, &["PING"]);
+        assert!(info_u64(&mut c, "evicted_keys") > 0, "{}", s.name);
+        assert_eq!(cmd(&mut w, &["MULTI"]), "OK");
+        assert_eq!(cmd(&mut w, &["PING"]), "QUEUED");
+        assert_eq!(w.cmd(&["EXEC"]).unwrap(), Frame::Array(None), "{}", s.name);
+    }
+}
