@@ -656,6 +656,39 @@ impl DbShard {
         (sampled, n)
     }
 
+    /// Draws up to `n` random keys for the eviction pool (with replacement: a key
+    /// may come twice): from the whole table, or with `volatile` only from the keys
+    /// that have a TTL. Calls `f(key, entry, expire_at)`. Expired keys are drawn
+    /// too, as Redis's eviction sampling does not look at TTLs.
+    pub fn sample(
+        &self,
+        rng: &mut impl rand::Rng,
+        n: usize,
+        volatile: bool,
+        mut f: impl FnMut(&SmallBytes, &Entry, Option<i64>),
+    ) {
+        for _ in 0..n {
+            if volatile {
+                let Some((k, &t)) = self.expires.random_entry(rng) else {
+                    return;
+                };
+                if let Some(e) = self.keys.get(k.as_ref()) {
+                    f(k, e, Some(t));
+                }
+            } else {
+                let Some((k, e)) = self.keys.random_entry(rng) else {
+                    return;
+                };
+                let t = if e.has_ttl() {
+                    self.expires.get(k.as_ref()).copied()
+                } else {
+                    None
+                };
+                f(k, e, t);
+            }
+        }
+    }
+
     /// Approximate heap bytes used by this db shard's tables and values.
     pub fn heap_bytes(&self) -> usize {
         self.keys.heap_bytes() + self.expires.heap_bytes()
@@ -756,6 +789,31 @@ mod tests {
         db.set(b"k", sv("x"), false, 0);
         assert_eq!(db.expire_time(b"k"), None);
         assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn sample_draws_only_volatile_keys_when_asked() {
+        let mut db = DbShard::default();
+        let mut rng = rand::thread_rng();
+        for i in 0..100 {
+            let k = format!("k{i}");
+            db.set(k.as_bytes(), sv("v"), false, 0);
+            if i % 10 == 0 {
+                db.set_expire(k.as_bytes(), 1_000 + i);
+            }
+        }
+        let mut seen = 0;
+        db.sample(&mut rng, 50, true, |k, e, t| {
+            seen += 1;
+            assert!(e.has_ttl());
+            assert_eq!(db.expire_time(k), t);
+        });
+        assert_eq!(seen, 50);
+        let mut any = 0;
+        db.sample(&mut rng, 5, false, |_, _, _| any += 1);
+        assert_eq!(any, 5);
+        let empty = DbShard::default();
+        empty.sample(&mut rng, 5, false, |_, _, _| panic!("empty"));
     }
 
     #[test]

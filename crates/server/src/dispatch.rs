@@ -42,6 +42,15 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
     if !s.authenticated && !e.has(flag::NO_AUTH) {
         return reject(srv, s, out, Some(e), errors::NOAUTH);
     }
+    // maxmemory: evict as the policy asks; OOM when nothing more can go.
+    // Our master's stream is never refused (a replica not ignoring maxmemory
+    // still evicts before applying it).
+    if crate::evict::before_command(srv, s, out)
+        && !s.is_master
+        && crate::evict::refused_when_oom(srv, s, top, e, argv)
+    {
+        return reject(srv, s, out, Some(e), crate::evict::OOM_ERROR);
+    }
     // MISCONF: writes (and PING, as in Redis) after a failed background save;
     // an EXEC counts as a write when a write is queued (the save may have
     // failed after queuing).

@@ -66,6 +66,13 @@ impl Gate {
         })
     }
 
+    /// Whether this thread is inside a command it admitted with [`Gate::enter`]
+    /// (so no exclusive section can run until it leaves). False for commands
+    /// that bypass the gate while a script runs (SCRIPT KILL, a BUSY reply).
+    pub fn entered(&self) -> bool {
+        SLOT.with(|s| s.get().is_some_and(|f| f.load(SeqCst)))
+    }
+
     pub fn leave(&self) {
         self.with_slot(|slot| slot.store(false, std::sync::atomic::Ordering::Release));
     }

@@ -11,6 +11,7 @@ pub mod client;
 pub mod cmd;
 pub mod conn;
 pub mod dispatch;
+pub mod evict;
 pub mod expire;
 pub mod gate;
 pub mod histogram;

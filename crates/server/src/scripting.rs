@@ -126,10 +126,26 @@ pub fn run(srv: &Arc<Server>, job: Job, inline: bool) -> Bytes {
     let mut session = Session::new(job.info.clone(), settings, gen, true);
     session.db = job.db;
     session.in_script = true;
+    // Memory over `maxmemory` with nothing left to evict when the script starts:
+    // its first write may not be a deny-oom command, unless it allows OOM.
+    let oom = crate::evict::script_oom(srv)
+        && !match &job.target {
+            Target::Script(sha) => sc
+                .eval
+                .lock()
+                .get(sha.as_bytes())
+                .is_some_and(|s| s.flags.allow_oom),
+            Target::Function(n) => sc
+                .functions
+                .lock()
+                .function(n)
+                .is_some_and(|(_, d)| d.flags.allow_oom),
+        };
     let mut host = ScriptHost {
         srv,
         session,
         read_only: job.read_only,
+        oom,
     };
     let outcome = match &job.target {
         Target::Script(sha) => sc
@@ -195,6 +211,8 @@ struct ScriptHost<'a> {
     /// The script's fake client: its own selected database, no blocking.
     session: Session,
     read_only: bool,
+    /// Over `maxmemory` at the start, without `allow-oom` (see `call_entry`).
+    oom: bool,
 }
 
 fn error(text: &str) -> Frame {
@@ -316,6 +334,11 @@ impl ScriptHost<'_> {
         // A failed background save refuses a script's writes too (MISCONF).
         if e.has(flag::WRITE) && self.srv.persist.misconf.load(Relaxed) {
             return rejected(Some(e), shoal_commands::errors::MISCONF);
+        }
+        // Over maxmemory, a script may not start writing with a deny-oom command;
+        // once it has written it must be allowed to finish.
+        if self.oom && e.has(flag::DENYOOM) && !self.srv.scripting.wrote.load(Relaxed) {
+            return rejected(Some(e), crate::evict::OOM_ERROR);
         }
         if e.has(flag::WRITE) {
             self.srv.scripting.wrote.store(true, Relaxed);

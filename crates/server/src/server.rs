@@ -104,6 +104,8 @@ pub struct Server {
     pub persist: crate::persist::Persistence,
     /// Replication: role, IDs, backlog, replicas, the link to our master.
     pub repl: crate::repl::Replication,
+    /// maxmemory eviction: its configuration, pool and statistics.
+    pub evict: crate::evict::Evictor,
 }
 
 pub fn unix_ms() -> i64 {
@@ -193,6 +195,7 @@ impl Server {
             listen_token: Mutex::new(Arc::new(())),
             persist: Default::default(),
             repl: Default::default(),
+            evict: Default::default(),
         };
         srv.apply_config();
         Arc::new(srv)
@@ -236,6 +239,7 @@ impl Server {
             .store(cfg.notify_keyspace_events(), Relaxed);
         h.busy_reply_threshold_ms
             .store(cfg.int("busy-reply-threshold"), Relaxed);
+        self.evict.configure(&cfg);
         let policy = cfg.string("maxmemory-policy");
         let settings = Settings {
             proto_max_bulk_len: cfg.int("proto-max-bulk-len"),

@@ -30,6 +30,7 @@ pub struct ThreadStats {
     pub keyspace_hits: AtomicU64,
     pub keyspace_misses: AtomicU64,
     pub expired_keys: AtomicU64,
+    pub evicted_keys: AtomicU64,
     pub total_error_replies: AtomicU64,
     /// Keyspace changes (Redis's `server.dirty`), summed for
     /// `rdb_changes_since_last_save`.
@@ -48,6 +49,7 @@ impl ThreadStats {
             keyspace_hits: AtomicU64::new(0),
             keyspace_misses: AtomicU64::new(0),
             expired_keys: AtomicU64::new(0),
+            evicted_keys: AtomicU64::new(0),
             total_error_replies: AtomicU64::new(0),
             dirty: AtomicU64::new(0),
             errors: Mutex::new(HashMap::new()),
@@ -112,6 +114,7 @@ pub struct Totals {
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub expired_keys: u64,
+    pub evicted_keys: u64,
     pub total_error_replies: u64,
     pub dirty: u64,
 }
@@ -125,6 +128,7 @@ pub fn totals() -> Totals {
         t.keyspace_hits += s.keyspace_hits.load(Relaxed);
         t.keyspace_misses += s.keyspace_misses.load(Relaxed);
         t.expired_keys += s.expired_keys.load(Relaxed);
+        t.evicted_keys += s.evicted_keys.load(Relaxed);
         t.total_error_replies += s.total_error_replies.load(Relaxed);
         t.dirty += s.dirty.load(Relaxed);
     }
@@ -177,6 +181,7 @@ pub fn reset() {
             &s.keyspace_hits,
             &s.keyspace_misses,
             &s.expired_keys,
+            &s.evicted_keys,
             &s.total_error_replies,
         ] {
             c.store(0, Relaxed);

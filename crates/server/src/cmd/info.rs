@@ -330,8 +330,13 @@ fn memory(srv: &Server, out: &mut String) {
         "{}",
         rss as i64 - used as i64
     );
-    for k in [
+    field!(
+        out,
         "mem_not_counted_for_evict",
+        "{}",
+        crate::evict::not_counted_for_evict(srv)
+    );
+    for k in [
         "mem_replication_backlog",
         "mem_total_replication_buffers",
         "mem_clients_slaves",
@@ -503,14 +508,20 @@ fn stats_section(srv: &Server, out: &mut String) {
         "{}",
         srv.expire_cycle_cpu_ms.load(Relaxed)
     );
-    for k in [
-        "evicted_keys",
-        "evicted_clients",
+    field!(out, "evicted_keys", "{}", t.evicted_keys);
+    field!(out, "evicted_clients", "0");
+    field!(
+        out,
         "total_eviction_exceeded_time",
+        "{}",
+        srv.evict.total_exceeded_ms()
+    );
+    field!(
+        out,
         "current_eviction_exceeded_time",
-    ] {
-        field!(out, k, "0");
-    }
+        "{}",
+        srv.evict.current_exceeded_ms()
+    );
     field!(out, "keyspace_hits", "{}", t.keyspace_hits);
     field!(out, "keyspace_misses", "{}", t.keyspace_misses);
     let (channels, patterns, shard) = srv.pubsub.counts();
