@@ -176,7 +176,14 @@ fn server(srv: &Server, out: &mut String) {
 
 fn clients(srv: &Server, out: &mut String) {
     out.push_str("# Clients\r\n");
-    field!(out, "connected_clients", "{}", srv.clients.len());
+    // Replica links are not counted, as in Redis (they have their own section).
+    let replicas = srv.repl.st.lock().replicas.len();
+    field!(
+        out,
+        "connected_clients",
+        "{}",
+        srv.clients.len().saturating_sub(replicas)
+    );
     field!(out, "cluster_connections", "0");
     field!(out, "maxclients", "{}", srv.hot.maxclients.load(Relaxed));
     field!(out, "client_recent_max_input_buffer", "0");

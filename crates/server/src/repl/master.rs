@@ -787,7 +787,7 @@ pub fn cron(srv: &Arc<Server>) {
     };
     if has_replicas && master_side && now - srv.repl.last_ping_ms.load(Relaxed) >= period {
         srv.repl.last_ping_ms.store(now, Relaxed);
-        let ping = shoal_repl::encode_command(&[b"PING"]);
+        let ping = shoal_repl::encode_command(&[b"ping"]);
         super::feed_raw(srv, &ping);
     }
     let timed_out: Vec<Arc<ReplicaLink>> = {

@@ -230,7 +230,8 @@ async fn run_once(srv: &Arc<Server>, gen: u64, reconnect: bool) -> bool {
     };
     let (rest, db) = match outcome {
         Outcome::Full(start, rest) => {
-            match super::payload::receive_and_load(srv, gen, &mut sock, start, rest, timeout).await {
+            match super::payload::receive_and_load(srv, gen, &mut sock, start, rest, timeout).await
+            {
                 Some(rest) => (rest, 0),
                 None => {
                     set_state(srv, gen, LinkState::Connect);
