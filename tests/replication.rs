@@ -7,7 +7,10 @@
 //! master -> replica -> sub-replica, a promotion with REPLICAOF NO ONE whose
 //! other replica continues partially (replid2), and a random write load
 //! (expiring keys, MULTI, scripts, blocking pops; evictions in a test of
-//! their own) after which every DEBUG DIGEST agrees.
+//! their own) after which every DEBUG DIGEST agrees; also a replica hiding
+//! keys past their TTL without deleting them, min-replicas-to-write
+//! (NOREPLICAS), WAIT counting the acknowledging replicas, and
+//! replica-serve-stale-data no (MASTERDOWN).
 //!
 //! Log lines checked are Redis 7.0.15's own (see the issue: users know them).
 
@@ -622,4 +625,96 @@ fn evictions_reach_the_replicas() {
     assert_eq!(cmd(&mut r.client(), &["DBSIZE"]), dbsize);
     r.stop();
     m.stop();
+}
+
+// ---------------------------------------------------------------------------
+// Expired keys on a replica; min-replicas-to-write; stale data
+// ---------------------------------------------------------------------------
+
+#[test]
+fn replica_hides_logically_expired_keys() {
+    let bin = bin();
+    let (dm, d1) = (tempdir(), tempdir());
+    let m = start(&bin, dm.path(), &[]);
+    let r = start_replica(&bin, d1.path(), m.port, &[]);
+    wait_link_up(&r);
+    let mut mc = m.client();
+    // The master stops expiring on its own, so that no DEL reaches the
+    // replica: the key stays there, past its time.
+    assert_eq!(cmd(&mut mc, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "OK");
+    assert_eq!(cmd(&mut mc, &["SET", "soon", "v", "PX", "100"]), "OK");
+    assert_eq!(cmd(&mut mc, &["SET", "kept", "v"]), "OK");
+    wait_caught_up(&m, &[&r]);
+    let mut rc = r.client();
+    assert_eq!(cmd(&mut rc, &["GET", "soon"]), "v");
+    thread::sleep(Duration::from_millis(200));
+    // Hidden from reads, not deleted: the replica never expires keys itself.
+    assert_eq!(rc.cmd(&["GET", "soon"]).unwrap(), Frame::Bulk(None));
+    assert_eq!(cmd(&mut rc, &["EXISTS", "soon"]), "0");
+    assert_eq!(cmd(&mut rc, &["DBSIZE"]), "2");
+    // The master's own access deletes it and the DEL reaches the replica.
+    assert_eq!(mc.cmd(&["GET", "soon"]).unwrap(), Frame::Bulk(None));
+    wait_caught_up(&m, &[&r]);
+    assert_eq!(cmd(&mut rc, &["DBSIZE"]), "1");
+    assert_same_digest(&m, &[&r]);
+    r.stop();
+    m.stop();
+}
+
+#[test]
+fn min_replicas_wait_and_stale_data() {
+    let bin = bin();
+    let (dm, d1, d2) = (tempdir(), tempdir(), tempdir());
+    let m = start(&bin, dm.path(), &["--min-replicas-to-write", "2"]);
+    let r1 = start_replica(&bin, d1.path(), m.port, &[]);
+    let r2 = start_replica(
+        &bin,
+        d2.path(),
+        m.port,
+        &["--replica-serve-stale-data", "no"],
+    );
+    wait_online(&m, 2);
+    let mut mc = m.client();
+    // Both replicas are good: writes pass.
+    let mut ok = false;
+    for _ in 0..500 {
+        if mc.cmd(&["SET", "k", "1"]).unwrap() == Frame::Simple(b"OK".to_vec()) {
+            ok = true;
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(ok, "writes refused with 2 online replicas\n{}", logs(&[&m]));
+    assert_eq!(mc.cmd(&["WAIT", "2", "10000"]).unwrap(), Frame::Integer(2));
+
+    // One replica gone: writes refused, reads served, WAIT counts one.
+    r1.stop();
+    wait_online(&m, 1);
+    assert_eq!(
+        mc.cmd(&["SET", "k", "2"]).unwrap(),
+        Frame::Error(b"NOREPLICAS Not enough good replicas to write.".to_vec())
+    );
+    assert_eq!(cmd(&mut mc, &["GET", "k"]), "1");
+    assert_eq!(
+        cmd(&mut mc, &["CONFIG", "SET", "min-replicas-to-write", "1"]),
+        "OK"
+    );
+    assert_eq!(cmd(&mut mc, &["SET", "k", "3"]), "OK");
+    assert_eq!(mc.cmd(&["WAIT", "2", "200"]).unwrap(), Frame::Integer(1));
+
+    // The master gone: the replica with replica-serve-stale-data no refuses
+    // data commands (even PING) but answers INFO.
+    m.stop();
+    let mut rc = r2.client();
+    wait_for("master_link_status:down", &[&r2], || {
+        repl(&mut rc, "master_link_status") == "down"
+    });
+    let masterdown = Frame::Error(
+        b"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+            .to_vec(),
+    );
+    assert_eq!(rc.cmd(&["GET", "k"]).unwrap(), masterdown);
+    assert_eq!(rc.cmd(&["PING"]).unwrap(), masterdown);
+    assert_eq!(repl(&mut rc, "role"), "slave");
+    r2.stop();
 }
