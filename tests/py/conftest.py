@@ -138,6 +138,50 @@ def rb(server):
     client.close()
 
 
+def wait_replica_link_up(replica: Server, limit=30.0):
+    """Polls INFO replication on `replica` until master_link_status is up;
+    raises (with the replica's log) after `limit` seconds."""
+    client = redis.Redis(host="127.0.0.1", port=replica.port, decode_responses=True,
+                         socket_timeout=10)
+    try:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if client.info("replication").get("master_link_status") == "up":
+                return
+            time.sleep(0.02)
+    finally:
+        client.close()
+    raise RuntimeError(f"replica link not up within {limit} s; log:\n{replica.log_tail()}")
+
+
+@pytest.fixture(scope="module")
+def master_replica():
+    """A master and a replica of it (`--replicaof` on the command line), the
+    replica's link up; both stopped afterwards."""
+    binary = server_binary()
+    if not binary.exists():
+        pytest.fail(f"server binary {binary} not found (build it, or set SHOAL_SERVER)")
+    try:
+        master = Server(binary, ["--repl-diskless-sync-delay", "0"])
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    try:
+        replica = Server(binary, ["--repl-diskless-sync-delay", "0",
+                                  "--replicaof", "127.0.0.1", str(master.port)])
+    except RuntimeError as e:
+        master.stop()
+        pytest.fail(str(e))
+    try:
+        wait_replica_link_up(replica)
+    except RuntimeError as e:
+        replica.stop()
+        master.stop()
+        pytest.fail(str(e))
+    yield master, replica
+    replica.stop()
+    master.stop()
+
+
 def _xfail_names():
     path = HERE / "XFAIL"
     if not path.exists():
