@@ -236,6 +236,10 @@ async fn serve(srv: Arc<Server>, always_logo: bool) -> i32 {
     if let Err(code) = persist::aof::startup(&srv) {
         return code;
     }
+    // A backlog restored from the RDB's replication info must see every write.
+    if srv.repl.st.lock().backlog.is_some() {
+        repl::ensure_sink(&srv);
+    }
     if let Err(e) = listen::start_tcp(&srv, listeners) {
         warning!("Failed listening on port {port} (tcp), aborting. ({e})");
         return 1;

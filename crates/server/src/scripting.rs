@@ -335,6 +335,14 @@ impl ScriptHost<'_> {
         if e.has(flag::WRITE) && self.srv.persist.misconf.load(Relaxed) {
             return rejected(Some(e), shoal_commands::errors::MISCONF);
         }
+        // A read-only replica, or too few good replicas, refuse a script's writes.
+        if e.has(flag::WRITE) && self.srv.repl.checks.load(Relaxed) {
+            if let Some(msg) =
+                crate::repl::refusal(self.srv, self.session.is_master, true, true, true)
+            {
+                return rejected(Some(e), msg);
+            }
+        }
         // Over maxmemory, a script may not start writing with a deny-oom command;
         // once it has written it must be allowed to finish.
         if self.oom && e.has(flag::DENYOOM) && !self.srv.scripting.wrote.load(Relaxed) {

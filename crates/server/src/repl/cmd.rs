@@ -127,9 +127,6 @@ pub fn unset_master(srv: &std::sync::Arc<crate::server::Server>, who: &str) {
             r.info.kill();
         }
         st.no_replicas_since_ms = unix_ms();
-        if st.backlog.is_none() {
-            st.backlog = Some(shoal_repl::Backlog::new(super::backlog_size(srv), offset));
-        }
     }
     srv.repl.link_up.store(false, Relaxed);
     // The next unit of our own stream selects its database.

@@ -350,6 +350,8 @@ where
         }
     }
     notice!("MASTER <-> REPLICA sync: Finished with success");
+    // Our backlog must see every write from now on, ours too once promoted.
+    super::ensure_sink(srv);
     if aof_on {
         let s2 = srv.clone();
         std::thread::spawn(move || crate::persist::aof::rewrite::enable(&s2, false));

@@ -245,7 +245,13 @@ async fn run_once(srv: &Arc<Server>, gen: u64, reconnect: bool) -> bool {
             new_replid,
             rest,
         } => match continue_partial(srv, gen, replid, reploff, new_replid) {
-            Some(db) => (rest, db),
+            Some(db) => {
+                // The backlog exists from here on: writes after a promotion
+                // must reach it.
+                let s2 = srv.clone();
+                let _ = tokio::task::spawn_blocking(move || super::ensure_sink(&s2)).await;
+                (rest, db)
+            }
             None => return false,
         },
     };
