@@ -77,6 +77,11 @@ pub struct ReplicaLink {
     pub ack_off: AtomicI64,
     pub ack_ms: AtomicI64,
     pub capa_eof: bool,
+    /// Asked with PSYNC (the old SYNC gets no `+FULLRESYNC` line).
+    psync: bool,
+    /// What the replica sends (REPLCONF ACK), kept across reads: the parser
+    /// holds a partial command inside itself.
+    parser: Mutex<shoal_resp::RequestParser>,
     q: Mutex<Queue>,
     /// Bytes taken from the queue and being written (they count against the
     /// output buffer limits until the socket took them).
@@ -99,7 +104,12 @@ struct Queue {
 impl ReplicaLink {
     /// `ip:port`, as Redis names a replica in its log.
     pub fn name(&self) -> String {
-        format!("{}:{}", self.ip, self.port)
+        if self.port == 0 {
+            // No REPLCONF listening-port (a bare SYNC), as Redis names it.
+            format!("{}:<unknown-replica-port>", self.ip)
+        } else {
+            format!("{}:{}", self.ip, self.port)
+        }
     }
 
     pub fn state_name(&self) -> &'static str {
@@ -202,6 +212,8 @@ pub async fn serve_replica<R, W>(
         ack_off: AtomicI64::new(0),
         ack_ms: AtomicI64::new(unix_ms()),
         capa_eof: req.conf.capa_eof,
+        psync: req.psync,
+        parser: Mutex::new(input_parser()),
         q: Mutex::new(Queue::default()),
         inflight: AtomicUsize::new(0),
         wake: Notify::new(),
@@ -431,10 +443,7 @@ async fn wait_first_ack<R: AsyncRead + Unpin>(
 /// if one was seen). Anything else is ignored, as Redis's replies to a replica
 /// go nowhere.
 fn handle_input(srv: &Server, link: &ReplicaLink, rbuf: &mut BytesMut) -> bool {
-    let mut parser = shoal_resp::RequestParser::new(shoal_resp::Limits {
-        max_bulk_len: 1 << 20,
-        max_query_buf: 1 << 20,
-    });
+    let mut parser = link.parser.lock();
     let mut acked = false;
     loop {
         match parser.parse(rbuf) {
@@ -452,15 +461,25 @@ fn handle_input(srv: &Server, link: &ReplicaLink, rbuf: &mut BytesMut) -> bool {
             }
             Ok(None) => break,
             Err(_) => {
+                // A replica speaking garbage: drop what it sent, start afresh.
                 rbuf.clear();
+                *parser = input_parser();
                 break;
             }
         }
     }
+    drop(parser);
     if acked {
         srv.repl.acks.send_modify(|n| *n += 1);
     }
     acked
+}
+
+fn input_parser() -> shoal_resp::RequestParser {
+    shoal_resp::RequestParser::new(shoal_resp::Limits {
+        max_bulk_len: 1 << 20,
+        max_query_buf: 1 << 20,
+    })
 }
 
 /// The online replica: writes the queue as it fills, reads ACKs.
@@ -600,7 +619,7 @@ fn on_cut(srv: &Server, links: &[Arc<ReplicaLink>]) {
             l.state.store(state::WAIT_BGSAVE_END, Relaxed);
             l.ack_off.store(offset, Relaxed);
             l.start_collecting(Vec::new());
-            if let Some(tx) = &*l.pieces.lock() {
+            if let Some(tx) = l.pieces.lock().as_ref().filter(|_| l.psync) {
                 let _ = tx.try_send(Piece::Data(Bytes::from(line.clone())));
             }
         }
