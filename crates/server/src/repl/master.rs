@@ -3,7 +3,7 @@
 //!
 //! Partial resync: `+CONTINUE [replid]`, the backlog from the requested offset,
 //! then the live stream. Full sync: the replica joins the next full-sync job
-//! ([`request_full_sync`]); a job takes every replica waiting at its start (after
+//! ([`super::fullsync`]); a job takes every replica waiting at its start (after
 //! `repl-diskless-sync-delay`, or sooner once `repl-diskless-sync-max-replicas`
 //! wait), takes one snapshot cut for all of them, and at the cut each replica's
 //! queue starts collecting the stream. Diskless (Redis 7.0's default, when every
@@ -23,8 +23,7 @@ use crate::server::{unix_ms, Server};
 use crate::{notice, warning};
 use bytes::{Bytes, BytesMut};
 use parking_lot::Mutex;
-use shoal_repl::{psync_decide, PsyncDecision, ReplId};
-use std::io::Write;
+use shoal_repl::{psync_decide, PsyncDecision};
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,7 +77,7 @@ pub struct ReplicaLink {
     pub ack_ms: AtomicI64,
     pub capa_eof: bool,
     /// Asked with PSYNC (the old SYNC gets no `+FULLRESYNC` line).
-    psync: bool,
+    pub(super) psync: bool,
     /// What the replica sends (REPLCONF ACK), kept across reads: the parser
     /// holds a partial command inside itself.
     parser: Mutex<shoal_resp::RequestParser>,
@@ -88,7 +87,7 @@ pub struct ReplicaLink {
     inflight: AtomicUsize,
     pub wake: Notify,
     /// The job's pieces, set when the replica waits for a full sync.
-    pieces: Mutex<Option<mpsc::Sender<Piece>>>,
+    pub(super) pieces: Mutex<Option<mpsc::Sender<Piece>>>,
     hard: u64,
     soft: u64,
     soft_secs: i64,
@@ -156,7 +155,7 @@ impl ReplicaLink {
         self.wake.notify_one();
     }
 
-    fn start_collecting(&self, initial: Vec<u8>) {
+    pub(super) fn start_collecting(&self, initial: Vec<u8>) {
         let mut q = self.q.lock();
         q.buf = initial;
         q.collecting = true;
@@ -316,7 +315,7 @@ fn attach(srv: &Arc<Server>, link: &Arc<ReplicaLink>, req: &SyncRequest) -> Atta
     drop(st);
     if start_job {
         let s2 = srv.clone();
-        tokio::spawn(full_sync_job(s2));
+        tokio::spawn(super::fullsync::job(s2));
     }
     Attach::Full(rx)
 }
@@ -531,228 +530,6 @@ async fn stream<R, W>(
         if link.info.killed.load(Relaxed) {
             return;
         }
-    }
-}
-
-/// A full-sync job: serves every replica waiting for one, again while some wait.
-async fn full_sync_job(srv: Arc<Server>) {
-    loop {
-        let (diskless, delay, max) = {
-            let c = srv.config.read();
-            (
-                c.bool("repl-diskless-sync"),
-                c.int("repl-diskless-sync-delay").max(0) as u64,
-                c.int("repl-diskless-sync-max-replicas").max(0) as usize,
-            )
-        };
-        let waiting = |srv: &Server| {
-            let st = srv.repl.st.lock();
-            st.replicas
-                .iter()
-                .filter(|r| r.state.load(Relaxed) == state::WAIT_BGSAVE_START)
-                .count()
-        };
-        if diskless && delay > 0 {
-            notice!("Delay next BGSAVE for diskless SYNC");
-            let end = std::time::Instant::now() + Duration::from_secs(delay);
-            while std::time::Instant::now() < end && !(max > 0 && waiting(&srv) >= max) {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-        let links: Vec<Arc<ReplicaLink>> = {
-            let mut st = srv.repl.st.lock();
-            let links: Vec<_> = st
-                .replicas
-                .iter()
-                .filter(|r| r.state.load(Relaxed) == state::WAIT_BGSAVE_START)
-                .cloned()
-                .collect();
-            if links.is_empty() {
-                st.sync_job = false;
-                return;
-            }
-            links
-        };
-        let socket = diskless && links.iter().all(|l| l.capa_eof);
-        notice!(
-            "Starting BGSAVE for SYNC with target: {}",
-            if socket { "replicas sockets" } else { "disk" }
-        );
-        // One snapshot at a time: wait for a running save or rewrite to end.
-        let mut tries = 0u32;
-        loop {
-            let s2 = srv.clone();
-            let l2 = links.clone();
-            let started = tokio::task::spawn_blocking(move || {
-                crate::persist::snapshot::with_gate(&s2, || start_snapshot(&s2, &l2, socket))
-            })
-            .await;
-            match started {
-                Ok(Some(true)) => break,
-                Ok(Some(false)) | Ok(None) => {}
-                Err(_) => break,
-            }
-            tries += 1;
-            if tries.is_multiple_of(100) {
-                notice!("Full sync waits for the running snapshot to end");
-            }
-            if *srv.shutdown_rx().borrow() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        // Wait for this job's snapshot to end before serving the next batch.
-        while links.iter().any(|l| l.pieces.lock().is_some()) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-/// At the cut: each replica collects the stream from here and gets its
-/// `+FULLRESYNC` line with the cut's offset.
-fn on_cut(srv: &Server, links: &[Arc<ReplicaLink>]) {
-    srv.propagation.with_repl_cut(|| {
-        let st = srv.repl.st.lock();
-        let line = shoal_repl::ids::fullresync_reply(&st.ids.replid, st.offset);
-        let offset = st.offset;
-        for l in links {
-            l.state.store(state::WAIT_BGSAVE_END, Relaxed);
-            l.ack_off.store(offset, Relaxed);
-            l.start_collecting(Vec::new());
-            if let Some(tx) = l.pieces.lock().as_ref().filter(|_| l.psync) {
-                let _ = tx.try_send(Piece::Data(Bytes::from(line.clone())));
-            }
-        }
-        drop(st);
-    });
-}
-
-fn senders(links: &[Arc<ReplicaLink>]) -> Vec<mpsc::Sender<Piece>> {
-    links
-        .iter()
-        .filter_map(|l| l.pieces.lock().clone())
-        .collect()
-}
-
-fn end_job(links: &[Arc<ReplicaLink>]) {
-    for l in links {
-        l.pieces.lock().take();
-    }
-}
-
-/// Starts the job's snapshot (inside the gate). False when another snapshot runs.
-fn start_snapshot(srv: &Arc<Server>, links: &[Arc<ReplicaLink>], socket: bool) -> bool {
-    let txs = senders(links);
-    if socket {
-        let mark: [u8; 40] = random_mark();
-        let mut head = b"$EOF:".to_vec();
-        head.extend_from_slice(&mark);
-        head.extend_from_slice(b"\r\n");
-        let out = FanOut {
-            txs: txs.clone(),
-            buf: head,
-        };
-        let opts = crate::persist::snapshot::Options {
-            write: crate::persist::write_options(srv),
-            aof_base: false,
-        };
-        let l2: Vec<_> = links.to_vec();
-        let l3: Vec<_> = links.to_vec();
-        let r = crate::persist::snapshot::start(
-            srv,
-            out,
-            opts,
-            || on_cut(srv, &l2),
-            move |res| {
-                match res {
-                    Ok(mut w) => {
-                        let _ = w.flush();
-                        w.send(Bytes::copy_from_slice(&mark));
-                        for tx in &w.txs {
-                            let _ = tx.blocking_send(Piece::Done { diskless: true });
-                        }
-                        notice!("Background RDB transfer terminated with success");
-                    }
-                    Err(e) => warning!("Background transfer error: {e}"),
-                }
-                end_job(&l3);
-            },
-        );
-        match r {
-            Ok(_) => {
-                notice!("Background RDB transfer started");
-                true
-            }
-            Err(crate::persist::snapshot::StartError::Busy) => false,
-            Err(crate::persist::snapshot::StartError::Thread(e)) => {
-                warning!("Can't start the full sync's snapshot: {e}");
-                end_job(links);
-                true
-            }
-        }
-    } else {
-        let l2: Vec<_> = links.to_vec();
-        let l3: Vec<_> = links.to_vec();
-        let path = std::path::PathBuf::from(crate::persist::rdb_path(srv));
-        let r = crate::persist::bgsave_with(
-            srv,
-            || on_cut(srv, &l2),
-            move |ok| {
-                if ok {
-                    for tx in &txs {
-                        let _ = tx.blocking_send(Piece::File(path.clone()));
-                        let _ = tx.blocking_send(Piece::Done { diskless: false });
-                    }
-                }
-                end_job(&l3);
-            },
-        );
-        match r {
-            Ok(()) => true,
-            Err(crate::persist::SaveError::Busy) => false,
-            Err(crate::persist::SaveError::Failed(e)) => {
-                warning!("Can't start the full sync's BGSAVE: {e}");
-                end_job(links);
-                true
-            }
-        }
-    }
-}
-
-fn random_mark() -> [u8; 40] {
-    let id = ReplId::random(&mut rand::thread_rng());
-    *id.as_bytes()
-}
-
-/// The snapshot's writer for a diskless sync: chunks to every replica's task.
-/// A replica gone drops out; a slow one slows the walker (not the clients).
-struct FanOut {
-    txs: Vec<mpsc::Sender<Piece>>,
-    buf: Vec<u8>,
-}
-
-impl FanOut {
-    fn send(&mut self, b: Bytes) {
-        self.txs
-            .retain(|tx| tx.blocking_send(Piece::Data(b.clone())).is_ok());
-    }
-}
-
-impl Write for FanOut {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 64 << 10 {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if !self.buf.is_empty() {
-            let b = Bytes::from(std::mem::take(&mut self.buf));
-            self.send(b);
-        }
-        Ok(())
     }
 }
 

@@ -31,6 +31,7 @@
 //!   lock, then a replica's queue lock. The state lock is never held across I/O.
 
 pub mod cmd;
+pub mod fullsync;
 pub mod master;
 pub mod payload;
 pub mod replica;
