@@ -20,6 +20,7 @@ fn config(c: &mut SCtx, argv: &[Bytes]) {
         "set" => config_set(c, argv),
         "resetstat" => {
             crate::stats::reset();
+            c.srv.repl.reset_stats();
             c.out.ok();
         }
         "rewrite" => {

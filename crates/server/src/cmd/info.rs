@@ -498,9 +498,20 @@ fn stats_section(srv: &Server, out: &mut String) {
         "{}",
         srv.rejected_connections.load(Relaxed)
     );
-    field!(out, "sync_full", "0");
-    field!(out, "sync_partial_ok", "0");
-    field!(out, "sync_partial_err", "0");
+    let r = &srv.repl;
+    field!(out, "sync_full", "{}", r.sync_full.load(Relaxed));
+    field!(
+        out,
+        "sync_partial_ok",
+        "{}",
+        r.sync_partial_ok.load(Relaxed)
+    );
+    field!(
+        out,
+        "sync_partial_err",
+        "{}",
+        r.sync_partial_err.load(Relaxed)
+    );
     field!(out, "expired_keys", "{}", t.expired_keys);
     field!(
         out,

@@ -216,6 +216,13 @@ impl Replication {
         self.gen.fetch_add(1, Relaxed);
         self.gen_changed.notify_waiters();
     }
+
+    /// CONFIG RESETSTAT: the sync counters restart from zero.
+    pub fn reset_stats(&self) {
+        self.sync_full.store(0, Relaxed);
+        self.sync_partial_ok.store(0, Relaxed);
+        self.sync_partial_err.store(0, Relaxed);
+    }
 }
 
 /// The propagation sink of the replication stream.
