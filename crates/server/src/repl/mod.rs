@@ -398,8 +398,8 @@ pub fn info_lines(srv: &Server) -> String {
             let _ = write!(s, "role:master\r\n");
         }
     }
-    let online: Vec<&Arc<ReplicaLink>> = st.replicas.iter().collect();
-    let _ = write!(s, "connected_slaves:{}\r\n", online.len());
+    // Every attached replica, in any state (Redis lists those still syncing).
+    let _ = write!(s, "connected_slaves:{}\r\n", st.replicas.len());
     if st.master.is_none() {
         let to_write = cfg.int("min-replicas-to-write");
         if to_write > 0 && cfg.int("min-replicas-max-lag") > 0 {
@@ -410,7 +410,7 @@ pub fn info_lines(srv: &Server) -> String {
             );
         }
     }
-    for (i, r) in online.iter().enumerate() {
+    for (i, r) in st.replicas.iter().enumerate() {
         let _ = write!(
             s,
             "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",

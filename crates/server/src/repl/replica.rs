@@ -381,10 +381,11 @@ async fn stream(
         let o = off.to_string();
         shoal_repl::encode_command(&[b"REPLCONF", b"ACK", o.as_bytes()])
     };
+    // Whether the link was lost (logged, master cached) rather than ended by
+    // REPLICAOF or shutdown.
     let mut lost = true;
-    if wr.write_all(&ack(reploff)).await.is_err() {
-        lost = true;
-    } else {
+    // The first ACK tells a diskless master to start the stream.
+    if wr.write_all(&ack(reploff)).await.is_ok() {
         'link: loop {
             // Apply every complete command buffered. The parser keeps a partial
             // command inside itself, so what a command used is measured by its
