@@ -178,6 +178,23 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Empties every database of the locked shards: cleared in place, or with
+    /// `lazy` moved out and returned for the caller to free elsewhere (during a
+    /// snapshot the tables go to the snapshot either way).
+    pub fn empty_all(&mut self, lazy: bool) -> Vec<DbShard> {
+        let mut taken = Vec::new();
+        self.for_each_shard(|_, s| {
+            for d in s.dbs.iter_mut() {
+                if lazy {
+                    taken.push(d.take());
+                } else {
+                    d.clear();
+                }
+            }
+        });
+        taken
+    }
+
     pub fn count(&self) -> usize {
         match &self.guards {
             Guards::None => 0,

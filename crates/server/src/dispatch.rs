@@ -63,13 +63,9 @@ pub fn dispatch(srv: &Arc<Server>, s: &mut Session, out: &mut ReplyWriter, argv:
     // Replication: min-replicas, read-only replica, stale data, loading.
     if srv.repl.checks.load(Relaxed) && !s.is_master {
         let write = writes(srv, e, argv) || queues_write(srv, s, top);
-        if let Some(msg) = crate::repl::refusal(
-            srv,
-            s.is_master,
-            write,
-            e.has(flag::STALE),
-            e.has(flag::LOADING),
-        ) {
+        if let Some(msg) =
+            crate::repl::refusal(srv, write, e.has(flag::STALE), e.has(flag::LOADING))
+        {
             return reject(srv, s, out, Some(e), msg);
         }
     }

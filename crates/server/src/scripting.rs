@@ -336,10 +336,8 @@ impl ScriptHost<'_> {
             return rejected(Some(e), shoal_commands::errors::MISCONF);
         }
         // A read-only replica, or too few good replicas, refuse a script's writes.
-        if e.has(flag::WRITE) && self.srv.repl.checks.load(Relaxed) {
-            if let Some(msg) =
-                crate::repl::refusal(self.srv, self.session.is_master, true, true, true)
-            {
+        if e.has(flag::WRITE) && self.srv.repl.checks.load(Relaxed) && !self.session.is_master {
+            if let Some(msg) = crate::repl::refusal(self.srv, true, true, true) {
                 return rejected(Some(e), msg);
             }
         }

@@ -135,13 +135,7 @@ fn reload(c: &mut SCtx, opts: &[Bytes]) {
         return c.out.error("ERR");
     }
     if flush {
-        let mut all = c.srv.ks.lock_all();
-        all.for_each_shard(|_, s| {
-            for d in s.dbs.iter_mut() {
-                d.clear();
-            }
-        });
-        drop(all);
+        c.srv.ks.lock_all().empty_all(false);
         c.srv.scripting.change_functions(|fe| fe.flush());
     }
     let path = crate::persist::rdb_path(c.srv);

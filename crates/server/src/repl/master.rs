@@ -98,6 +98,8 @@ struct Queue {
     buf: Vec<u8>,
     collecting: bool,
     soft_since_ms: i64,
+    /// Closed for passing the output buffer limits.
+    over_limit: bool,
 }
 
 impl ReplicaLink {
@@ -128,9 +130,10 @@ impl ReplicaLink {
         }
         q.buf.extend_from_slice(bytes);
         let len = (q.buf.len() + self.inflight.load(Relaxed)) as u64;
-        let now = unix_ms();
         let mut over = self.hard > 0 && len > self.hard;
         if self.soft > 0 && len > self.soft {
+            // The clock only past the soft limit: this runs under shard locks.
+            let now = unix_ms();
             if q.soft_since_ms == 0 {
                 q.soft_since_ms = now;
             } else if now - q.soft_since_ms > self.soft_secs * 1000 {
@@ -140,14 +143,12 @@ impl ReplicaLink {
             q.soft_since_ms = 0;
         }
         if over {
+            // The replica's task logs it once the link is down (no file I/O
+            // here, under the stream and shard locks).
             q.collecting = false;
+            q.over_limit = true;
             q.buf = Vec::new();
             drop(q);
-            warning!(
-                "Client id={} addr={} flags=S scheduled to be closed ASAP for overcoming of output buffer limits.",
-                self.info.id,
-                self.info.addr
-            );
             self.info.kill();
             return;
         }
@@ -241,6 +242,13 @@ pub async fn serve_replica<R, W>(
         stream(&srv, &link, &mut rd, &mut wr, &mut rbuf).await;
     }
     detach(&srv, &link);
+    if link.q.lock().over_limit {
+        warning!(
+            "Client id={} addr={} flags=S scheduled to be closed ASAP for overcoming of output buffer limits.",
+            info.id,
+            info.addr
+        );
+    }
     if !*srv.shutdown_rx().borrow() {
         warning!("Connection with replica {name} lost.");
     }

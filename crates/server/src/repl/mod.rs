@@ -455,19 +455,16 @@ pub fn refresh_checks(srv: &Server) {
     r.checks.store(any, Relaxed);
 }
 
-/// Why a command is refused for replication reasons, in Redis's order
-/// (NOREPLICAS, READONLY, MASTERDOWN, LOADING); `write` says whether it writes.
+/// Why a command of an ordinary client (not our master's) is refused for
+/// replication reasons, in Redis's order (NOREPLICAS, READONLY, MASTERDOWN,
+/// LOADING); `write` says whether it writes.
 pub fn refusal(
     srv: &Server,
-    is_master_client: bool,
     write: bool,
     flags_stale: bool,
     flags_loading: bool,
 ) -> Option<&'static str> {
     let r = &srv.repl;
-    if is_master_client {
-        return None;
-    }
     let replica = r.is_replica.load(Relaxed);
     if !replica && write {
         let min = r.min_to_write.load(Relaxed);

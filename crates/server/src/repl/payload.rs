@@ -227,14 +227,10 @@ async fn receive(
 }
 
 fn progress(srv: &Server, gen: u64, got: u64) {
-    let mut st = srv.repl.st.lock();
-    if srv.repl.gen.load(Relaxed) != gen {
-        return;
-    }
-    if let Some(m) = st.master.as_mut() {
+    super::replica::with_link(srv, gen, |m| {
         m.sync_read = got as i64;
         m.sync_last_io_ms = unix_ms();
-    }
+    });
 }
 
 /// The payload as a `Read`: chunks from the socket task, EOF when it hangs up.
@@ -370,23 +366,13 @@ fn empty_dataset(srv: &Server, swap: bool) -> Vec<Vec<DbShard>> {
     }
     let mut aside = Vec::new();
     srv.exclusive(|| {
-        let mut freed = Vec::new();
         let mut all = srv.ks.lock_all();
-        all.for_each_shard(|_, s| {
-            let mut mine = Vec::new();
-            for d in s.dbs.iter_mut() {
-                if swap {
-                    mine.push(d.take());
-                } else if lazy {
-                    freed.push(d.take());
-                } else {
-                    d.clear();
-                }
-            }
-            if swap {
-                aside.push(mine);
-            }
-        });
+        if swap {
+            // Grouped per shard, to be put back where they were.
+            all.for_each_shard(|_, s| aside.push(s.dbs.iter_mut().map(|d| d.take()).collect()));
+            return;
+        }
+        let freed = all.empty_all(lazy);
         drop(all);
         if !freed.is_empty() {
             shoal_keyspace::lazyfree::free_later(freed);

@@ -61,14 +61,22 @@ async fn link_task(srv: Arc<Server>, gen: u64) {
     }
 }
 
-fn set_state(srv: &Server, gen: u64, state: LinkState) {
+/// Runs `f` on our master's state, if the link task of generation `gen` is
+/// still the current one (REPLICAOF may have replaced it meanwhile).
+pub(super) fn with_link<R>(
+    srv: &Server,
+    gen: u64,
+    f: impl FnOnce(&mut MasterInfo) -> R,
+) -> Option<R> {
     let mut st = srv.repl.st.lock();
     if srv.repl.gen.load(Relaxed) != gen {
-        return;
+        return None;
     }
-    if let Some(m) = st.master.as_mut() {
-        m.state = state;
-    }
+    st.master.as_mut().map(f)
+}
+
+fn set_state(srv: &Server, gen: u64, state: LinkState) {
+    with_link(srv, gen, |m| m.state = state);
 }
 
 fn log_action(level: LogLevel, text: &str) {
@@ -145,7 +153,7 @@ async fn run_once(srv: &Arc<Server>, gen: u64, reconnect: bool) -> bool {
     let mut sock = match conn {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            perform_logs(hs.handle(now(), Event::ConnectFailed(io_reason(&e))));
+            perform_logs(hs.handle(now(), Event::ConnectFailed(crate::persist::io_text(&e))));
             set_state(srv, gen, LinkState::Connect);
             return false;
         }
@@ -267,24 +275,9 @@ fn perform_logs(actions: Vec<Action>) {
     }
 }
 
-/// The OS error text the way Redis prints it ("Connection refused").
-fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
 fn discard_cached(srv: &Server, gen: u64) {
-    let mut st = srv.repl.st.lock();
-    if srv.repl.gen.load(Relaxed) != gen {
-        return;
-    }
-    if let Some(m) = st.master.as_mut() {
-        if m.cached.take().is_some() {
-            notice!("Discarding previously cached master state.");
-        }
+    if with_link(srv, gen, |m| m.cached.take().is_some()) == Some(true) {
+        notice!("Discarding previously cached master state.");
     }
 }
 
